@@ -1,0 +1,257 @@
+package io.dkv.server;
+
+import io.dkv.server.api.ClusterService;
+import io.dkv.server.api.Headers;
+import io.dkv.server.api.KvService;
+import io.dkv.server.api.MaintenanceService;
+import io.dkv.server.api.MessageSizeLimit;
+import io.dkv.server.apply.KvOps;
+import io.dkv.server.apply.LocalProposer;
+import io.dkv.server.mvcc.MvccStore;
+import io.dkv.server.storage.Backend;
+import io.etcd.jetcd.api.Member;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.rocksdb.WriteBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A DKV server: the etcd v3 API over a durable keyspace in one data directory. Start one in-process with
+ * {@link #builder()}; {@link Main} runs one standalone.
+ *
+ * <pre>{@code
+ * try (DkvServer server = DkvServer.builder().dataDir(dir).port(0).start()) {
+ *   String endpoint = server.endpoint(); // "http://127.0.0.1:<port>", for any etcd client
+ * }
+ * }</pre>
+ */
+public final class DkvServer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(DkvServer.class);
+
+  /** How the server compacts history by itself, as etcd's --auto-compaction-mode. */
+  public enum CompactionMode { PERIODIC, REVISION }
+
+  private final Backend backend;
+  private final LocalProposer proposer;
+  private final AutoCompactor autoCompactor;
+  private final Server grpc;
+  private final String endpoint;
+  private volatile Member self;
+
+  private DkvServer(Builder b) throws IOException {
+    backend = Backend.open(b.dataDir);
+    LocalProposer p = null;
+    AutoCompactor ac = null;
+    try {
+      MvccStore store = MvccStore.open(backend);
+      Headers headers = new Headers(id(backend, "clusterId"), id(backend, "memberId"), 1);
+      KvOps.LeaseCheck leases = lease -> false; // no lease exists until the Lease service does
+      p = new LocalProposer(store, leases);
+      ac = autoCompactor(b, store, p);
+      MessageSizeLimit limit = new MessageSizeLimit(b.maxRequestBytes);
+      grpc = NettyServerBuilder.forAddress(new InetSocketAddress(b.host, b.port))
+          .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE,
+              4 * (b.maxRequestBytes + MessageSizeLimit.GRPC_OVERHEAD_BYTES)))
+          .permitKeepAliveTime(5, TimeUnit.SECONDS)
+          .permitKeepAliveWithoutCalls(true)
+          .addService(ServerInterceptors.intercept(
+              new KvService(store, p, headers, leases, b.maxRequestBytes, b.maxTxnOps), limit))
+          .addService(ServerInterceptors.intercept(new MaintenanceService(store, backend, headers), limit))
+          .addService(ServerInterceptors.intercept(new ClusterService(store, headers, () -> self), limit))
+          .build()
+          .start();
+      endpoint = "http://" + b.host + ":" + grpc.getPort();
+      self = Member.newBuilder().setID(headers.memberId()).setName(b.name)
+          .addAllPeerURLs(b.peerUrls)
+          .addAllClientURLs(b.advertiseClientUrls.isEmpty() ? List.of(endpoint) : b.advertiseClientUrls)
+          .build();
+    } catch (RuntimeException | IOException e) {
+      if (ac != null) {
+        ac.close();
+      }
+      if (p != null) {
+        p.close();
+      }
+      backend.close();
+      throw e;
+    }
+    proposer = p;
+    autoCompactor = ac;
+    log.info("dkv-server '{}' serving the etcd v3 API on {}, data in {}", b.name, endpoint, b.dataDir);
+  }
+
+  private static AutoCompactor autoCompactor(Builder b, MvccStore store, LocalProposer p) {
+    if (b.compactionMode == null) {
+      return null;
+    }
+    return switch (b.compactionMode) {
+      case PERIODIC -> AutoCompactor.periodic(store, p, AutoCompactor.parsePeriod(b.compactionRetention));
+      case REVISION -> AutoCompactor.byRevision(store, p, Long.parseLong(b.compactionRetention),
+          b.revisionCompactionInterval);
+    };
+  }
+
+  private static long id(Backend backend, String name) {
+    long id = backend.getMeta(name, 0);
+    if (id == 0) {
+      id = new SecureRandom().nextLong() & Long.MAX_VALUE;
+      try (WriteBatch wb = new WriteBatch()) {
+        backend.putMeta(wb, name, id);
+        backend.write(wb, true);
+      }
+    }
+    return id;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The client URL, {@code http://host:port}, to give any etcd client. */
+  public String endpoint() {
+    return endpoint;
+  }
+
+  /** The port the server listens on (the bound one when 0 was asked for). */
+  public int port() {
+    return grpc.getPort();
+  }
+
+  /** Blocks until the server has shut down. */
+  public void awaitTermination() throws InterruptedException {
+    grpc.awaitTermination();
+  }
+
+  /** Stops serving: refuses new calls, lets running ones finish (up to 5 s), then closes the store. */
+  @Override
+  public void close() {
+    grpc.shutdown();
+    try {
+      if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) {
+        grpc.shutdownNow();
+        grpc.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      grpc.shutdownNow();
+    }
+    if (autoCompactor != null) {
+      autoCompactor.close();
+    }
+    proposer.close();
+    backend.close();
+    log.info("dkv-server stopped");
+  }
+
+  /** Options, with etcd's defaults where etcd has them. */
+  public static final class Builder {
+    private String name = "default";
+    private Path dataDir = Path.of("dkv-data");
+    private String host = "127.0.0.1";
+    private int port = 2379;
+    private List<String> advertiseClientUrls = List.of();
+    private List<String> peerUrls = List.of("http://localhost:2380");
+    private long maxRequestBytes = 1536 * 1024;
+    private int maxTxnOps = 128;
+    private CompactionMode compactionMode;
+    private String compactionRetention = "0";
+    private Duration revisionCompactionInterval = Duration.ofMinutes(5);
+
+    private Builder() {}
+
+    /** The member's name (etcd's --name). */
+    public Builder name(String name) {
+      this.name = Objects.requireNonNull(name);
+      return this;
+    }
+
+    /** Where the data lives (default {@code ./dkv-data}); created if missing. */
+    public Builder dataDir(Path dataDir) {
+      this.dataDir = Objects.requireNonNull(dataDir);
+      return this;
+    }
+
+    /** The address to listen on (default 127.0.0.1). */
+    public Builder host(String host) {
+      this.host = Objects.requireNonNull(host);
+      return this;
+    }
+
+    /** The client port (default 2379); 0 picks a free one, see {@link #port()}. */
+    public Builder port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("invalid port " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    /** The client URLs the member advertises (default: the one it listens on). */
+    public Builder advertiseClientUrls(List<String> urls) {
+      this.advertiseClientUrls = List.copyOf(urls);
+      return this;
+    }
+
+    /** The peer URLs the member advertises in the member list. */
+    public Builder peerUrls(List<String> urls) {
+      this.peerUrls = List.copyOf(urls);
+      return this;
+    }
+
+    /** The largest write request accepted (default 1.5 MiB, as etcd). */
+    public Builder maxRequestBytes(long bytes) {
+      if (bytes <= 0) {
+        throw new IllegalArgumentException("max request bytes must be positive");
+      }
+      this.maxRequestBytes = bytes;
+      return this;
+    }
+
+    /** The most operations in one txn branch (default 128, as etcd). */
+    public Builder maxTxnOps(int ops) {
+      if (ops <= 0) {
+        throw new IllegalArgumentException("max txn ops must be positive");
+      }
+      this.maxTxnOps = ops;
+      return this;
+    }
+
+    /**
+     * Compacts history automatically, as etcd's --auto-compaction-mode and --auto-compaction-retention:
+     * {@code PERIODIC} keeps a period ("1" hour, "30m", "1h30m"); {@code REVISION} keeps a number of
+     * revisions. Off by default.
+     */
+    public Builder autoCompaction(CompactionMode mode, String retention) {
+      if (mode == CompactionMode.PERIODIC) {
+        AutoCompactor.parsePeriod(retention);
+      } else if (mode == CompactionMode.REVISION && Long.parseLong(retention) <= 0) {
+        throw new IllegalArgumentException("revision retention must be positive: " + retention);
+      }
+      this.compactionMode = mode;
+      this.compactionRetention = retention;
+      return this;
+    }
+
+    /** How often revision-mode compaction checks (etcd: 5 minutes); for tests. */
+    Builder revisionCompactionInterval(Duration interval) {
+      this.revisionCompactionInterval = interval;
+      return this;
+    }
+
+    /** Opens the data directory and starts serving. */
+    public DkvServer start() throws IOException {
+      return new DkvServer(this);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+package io.dkv.server;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code java -jar dkv-server.jar}: runs a server standalone, with etcd's flags, until SIGTERM or SIGINT. */
+@Command(name = "dkv-server", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "A durable, revisioned key-value server speaking the etcd v3 API.")
+public final class Main implements Callable<Integer> {
+
+  @Option(names = "--name", description = "Human-readable name for this member (default: ${DEFAULT-VALUE}).")
+  String name = "default";
+
+  @Option(names = "--data-dir", description = "Path to the data directory (default: ${DEFAULT-VALUE}).")
+  Path dataDir = Path.of("dkv-data");
+
+  @Option(names = "--listen-client-urls", split = ",",
+      description = "URL to listen on for client traffic (default: ${DEFAULT-VALUE}).")
+  List<URI> listenClientUrls = List.of(URI.create("http://127.0.0.1:2379"));
+
+  @Option(names = "--advertise-client-urls", split = ",",
+      description = "Client URLs to advertise to the rest of the cluster (default: the listen URL).")
+  List<String> advertiseClientUrls = List.of();
+
+  @Option(names = "--initial-advertise-peer-urls", split = ",",
+      description = "Peer URLs shown in the member list (default: ${DEFAULT-VALUE}).")
+  List<String> peerUrls = List.of("http://localhost:2380");
+
+  @Option(names = "--max-request-bytes",
+      description = "Maximum client request size in bytes the server will accept (default: ${DEFAULT-VALUE}).")
+  long maxRequestBytes = 1536 * 1024;
+
+  @Option(names = "--max-txn-ops",
+      description = "Maximum number of operations permitted in a transaction (default: ${DEFAULT-VALUE}).")
+  int maxTxnOps = 128;
+
+  @Option(names = "--auto-compaction-mode",
+      description = "Interpret auto-compaction-retention as 'periodic' (a duration) or 'revision' (a count).")
+  String autoCompactionMode = "periodic";
+
+  @Option(names = "--auto-compaction-retention",
+      description = "Auto compaction retention for the mvcc keyspace; 0 disables it (default: ${DEFAULT-VALUE}).")
+  String autoCompactionRetention = "0";
+
+  @Override
+  public Integer call() throws Exception {
+    if (listenClientUrls.size() != 1) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "exactly one --listen-client-urls is supported");
+    }
+    URI url = listenClientUrls.get(0);
+    if (!"http".equals(url.getScheme()) || url.getHost() == null || url.getPort() < 0) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--listen-client-urls must be http://host:port (TLS is not supported yet): " + url);
+    }
+    DkvServer.Builder b = DkvServer.builder()
+        .name(name)
+        .dataDir(dataDir)
+        .host(url.getHost())
+        .port(url.getPort())
+        .advertiseClientUrls(advertiseClientUrls)
+        .peerUrls(peerUrls)
+        .maxRequestBytes(maxRequestBytes)
+        .maxTxnOps(maxTxnOps);
+    if (!"0".equals(autoCompactionRetention)) {
+      b.autoCompaction(switch (autoCompactionMode) {
+        case "periodic" -> DkvServer.CompactionMode.PERIODIC;
+        case "revision" -> DkvServer.CompactionMode.REVISION;
+        default -> throw new CommandLine.ParameterException(new CommandLine(this),
+            "--auto-compaction-mode must be 'periodic' or 'revision': " + autoCompactionMode);
+      }, autoCompactionRetention);
+    }
+    DkvServer server = b.start();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      stopped.countDown();
+    }, "dkv-shutdown"));
+    server.awaitTermination();
+    stopped.await();
+    return 0;
+  }
+
+  public static void main(String[] args) {
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "dkv-logback.xml");
+    }
+    System.exit(new CommandLine(new Main()).execute(args));
+  }
+}

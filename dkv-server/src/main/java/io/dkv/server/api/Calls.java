@@ -1,0 +1,53 @@
+package io.dkv.server.api;
+
+import io.dkv.server.mvcc.EtcdException;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Answers unary calls: a value, or an error mapped to etcd's status. */
+final class Calls {
+
+  private static final Logger log = LoggerFactory.getLogger(Calls.class);
+
+  private Calls() {}
+
+  static <T> void answer(StreamObserver<T> obs, Supplier<T> body) {
+    T resp;
+    try {
+      resp = body.get();
+    } catch (RuntimeException e) {
+      obs.onError(toStatus(e).asRuntimeException());
+      return;
+    }
+    obs.onNext(resp);
+    obs.onCompleted();
+  }
+
+  static <R, T> void answerAsync(StreamObserver<T> obs, CompletableFuture<R> future, Function<R, T> finish) {
+    future.whenComplete((r, err) -> {
+      if (err != null) {
+        obs.onError(toStatus(err).asRuntimeException());
+      } else {
+        obs.onNext(finish.apply(r));
+        obs.onCompleted();
+      }
+    });
+  }
+
+  static Status toStatus(Throwable e) {
+    if (e instanceof CompletionException && e.getCause() != null) {
+      e = e.getCause();
+    }
+    if (e instanceof EtcdException ee) {
+      return ee.error().status();
+    }
+    log.error("request failed", e);
+    return Status.INTERNAL.withDescription(e.toString());
+  }
+}

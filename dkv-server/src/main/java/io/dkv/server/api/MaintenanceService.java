@@ -1,0 +1,78 @@
+package io.dkv.server.api;
+
+import io.dkv.server.mvcc.MvccStore;
+import io.dkv.server.storage.Backend;
+import io.etcd.jetcd.api.AlarmRequest;
+import io.etcd.jetcd.api.AlarmResponse;
+import io.etcd.jetcd.api.DefragmentRequest;
+import io.etcd.jetcd.api.DefragmentResponse;
+import io.etcd.jetcd.api.HashKVRequest;
+import io.etcd.jetcd.api.HashKVResponse;
+import io.etcd.jetcd.api.HashRequest;
+import io.etcd.jetcd.api.HashResponse;
+import io.etcd.jetcd.api.MaintenanceGrpc;
+import io.etcd.jetcd.api.StatusRequest;
+import io.etcd.jetcd.api.StatusResponse;
+import io.grpc.stub.StreamObserver;
+
+/** Etcd's Maintenance service: Status, Hash, HashKV, Defragment and Alarm (DKV raises no alarms). */
+public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
+
+  /** The etcd API version DKV implements, as Status reports it. */
+  public static final String ETCD_VERSION = "3.5.0";
+
+  private final MvccStore store;
+  private final Backend backend;
+  private final Headers headers;
+
+  public MaintenanceService(MvccStore store, Backend backend, Headers headers) {
+    this.store = store;
+    this.backend = backend;
+    this.headers = headers;
+  }
+
+  @Override
+  public void status(StatusRequest request, StreamObserver<StatusResponse> obs) {
+    Calls.answer(obs, () -> StatusResponse.newBuilder()
+        .setHeader(headers.at(store.committedRevision()))
+        .setVersion(ETCD_VERSION)
+        .setDbSize(backend.size())
+        .setLeader(headers.memberId())
+        .setRaftIndex(store.appliedIndex())
+        .setRaftTerm(headers.raftTerm())
+        .build());
+  }
+
+  @Override
+  public void hash(HashRequest request, StreamObserver<HashResponse> obs) {
+    Calls.answer(obs, () -> {
+      MvccStore.Hash h = store.hashAll();
+      return HashResponse.newBuilder().setHeader(headers.at(h.currentRev())).setHash(h.hash()).build();
+    });
+  }
+
+  @Override
+  public void hashKV(HashKVRequest request, StreamObserver<HashKVResponse> obs) {
+    Calls.answer(obs, () -> {
+      MvccStore.Hash h = store.hashKv(request.getRevision());
+      return HashKVResponse.newBuilder()
+          .setHeader(headers.at(h.currentRev()))
+          .setHash(h.hash())
+          .setCompactRevision(h.compactRev())
+          .build();
+    });
+  }
+
+  @Override
+  public void defragment(DefragmentRequest request, StreamObserver<DefragmentResponse> obs) {
+    Calls.answer(obs, () -> {
+      backend.defragment();
+      return DefragmentResponse.newBuilder().setHeader(headers.at(store.committedRevision())).build();
+    });
+  }
+
+  @Override
+  public void alarm(AlarmRequest request, StreamObserver<AlarmResponse> obs) {
+    Calls.answer(obs, () -> AlarmResponse.newBuilder().setHeader(headers.at(store.committedRevision())).build());
+  }
+}

@@ -1,0 +1,56 @@
+package io.dkv.server.apply;
+
+import com.google.protobuf.Message;
+import io.dkv.server.mvcc.Compaction;
+import io.dkv.server.mvcc.EtcdError;
+import io.dkv.server.mvcc.MvccStore;
+import io.etcd.jetcd.api.CompactionRequest;
+import io.etcd.jetcd.api.CompactionResponse;
+import io.etcd.jetcd.api.DeleteRangeRequest;
+import io.etcd.jetcd.api.PutRequest;
+import io.etcd.jetcd.api.TxnRequest;
+
+/**
+ * The state machine: applies one write request to the store, deterministically (no clock, no randomness),
+ * so the same requests in the same order always give the same state. Single-threaded.
+ */
+final class Applier {
+
+  /** A request's response, and the storage compaction it scheduled, if any. */
+  record Applied(Message response, Compaction compaction, boolean waitForCompaction) {}
+
+  private final MvccStore store;
+  private final KvOps.LeaseCheck leases;
+
+  Applier(MvccStore store, KvOps.LeaseCheck leases) {
+    this.store = store;
+    this.leases = leases;
+  }
+
+  Applied apply(Message request) {
+    if (request instanceof CompactionRequest c) {
+      Compaction compaction = store.compact(c.getRevision());
+      CompactionResponse resp = CompactionResponse.newBuilder().setHeader(KvOps.header(store.currentRevision())).build();
+      return new Applied(resp, compaction, c.getPhysical());
+    }
+    MvccStore.WriteTxn txn = store.write();
+    try {
+      Message resp;
+      if (request instanceof PutRequest p) {
+        if (p.getLease() != 0 && !leases.exists(p.getLease())) {
+          throw EtcdError.LEASE_NOT_FOUND.exception();
+        }
+        resp = KvOps.put(txn, p);
+      } else if (request instanceof DeleteRangeRequest d) {
+        resp = KvOps.deleteRange(txn, d);
+      } else if (request instanceof TxnRequest t) {
+        resp = KvOps.txn(txn, t, leases);
+      } else {
+        throw new IllegalArgumentException("not a write request: " + request.getClass().getSimpleName());
+      }
+      return new Applied(resp, null, false);
+    } finally {
+      txn.end();
+    }
+  }
+}
