@@ -5,10 +5,12 @@ import io.dkv.server.api.Headers;
 import io.dkv.server.api.KvService;
 import io.dkv.server.api.MaintenanceService;
 import io.dkv.server.api.MessageSizeLimit;
+import io.dkv.server.api.WatchService;
 import io.dkv.server.apply.KvOps;
 import io.dkv.server.apply.LocalProposer;
 import io.dkv.server.mvcc.MvccStore;
 import io.dkv.server.storage.Backend;
+import io.dkv.server.watch.WatchHub;
 import io.etcd.jetcd.api.Member;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -43,6 +45,7 @@ public final class DkvServer implements AutoCloseable {
   public enum CompactionMode { PERIODIC, REVISION }
 
   private final Backend backend;
+  private final WatchHub watchHub;
   private final LocalProposer proposer;
   private final AutoCompactor autoCompactor;
   private final Server grpc;
@@ -53,11 +56,13 @@ public final class DkvServer implements AutoCloseable {
     backend = Backend.open(b.dataDir);
     LocalProposer p = null;
     AutoCompactor ac = null;
+    WatchHub hub = null;
     try {
       MvccStore store = MvccStore.open(backend);
       Headers headers = new Headers(id(backend, "clusterId"), id(backend, "memberId"), 1);
       KvOps.LeaseCheck leases = lease -> false; // no lease exists until the Lease service does
-      p = new LocalProposer(store, leases);
+      hub = new WatchHub(store, headers::at, b.maxRequestBytes, b.progressNotifyInterval);
+      p = new LocalProposer(store, leases, hub::publish);
       ac = autoCompactor(b, store, p);
       MessageSizeLimit limit = new MessageSizeLimit(b.maxRequestBytes);
       grpc = NettyServerBuilder.forAddress(new InetSocketAddress(b.host, b.port))
@@ -69,6 +74,7 @@ public final class DkvServer implements AutoCloseable {
               new KvService(store, p, headers, leases, b.maxRequestBytes, b.maxTxnOps), limit))
           .addService(ServerInterceptors.intercept(new MaintenanceService(store, backend, headers), limit))
           .addService(ServerInterceptors.intercept(new ClusterService(store, headers, () -> self), limit))
+          .addService(ServerInterceptors.intercept(new WatchService(hub), limit))
           .build()
           .start();
       endpoint = "http://" + b.host + ":" + grpc.getPort();
@@ -83,9 +89,13 @@ public final class DkvServer implements AutoCloseable {
       if (p != null) {
         p.close();
       }
+      if (hub != null) {
+        hub.close();
+      }
       backend.close();
       throw e;
     }
+    watchHub = hub;
     proposer = p;
     autoCompactor = ac;
     log.info("dkv-server '{}' serving the etcd v3 API on {}, data in {}", b.name, endpoint, b.dataDir);
@@ -136,6 +146,7 @@ public final class DkvServer implements AutoCloseable {
   /** Stops serving: refuses new calls, lets running ones finish (up to 5 s), then closes the store. */
   @Override
   public void close() {
+    watchHub.close();
     grpc.shutdown();
     try {
       if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -167,6 +178,7 @@ public final class DkvServer implements AutoCloseable {
     private CompactionMode compactionMode;
     private String compactionRetention = "0";
     private Duration revisionCompactionInterval = Duration.ofMinutes(5);
+    private Duration progressNotifyInterval = Duration.ofMinutes(10);
 
     private Builder() {}
 
@@ -240,6 +252,18 @@ public final class DkvServer implements AutoCloseable {
       }
       this.compactionMode = mode;
       this.compactionRetention = retention;
+      return this;
+    }
+
+    /**
+     * How often watchers that asked for progress notifications get one (etcd's
+     * --experimental-watch-progress-notify-interval, default 10 minutes).
+     */
+    public Builder progressNotifyInterval(Duration interval) {
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("progress notify interval must be positive");
+      }
+      this.progressNotifyInterval = interval;
       return this;
     }
 

@@ -48,6 +48,10 @@ public final class Main implements Callable<Integer> {
       description = "Auto compaction retention for the mvcc keyspace; 0 disables it (default: ${DEFAULT-VALUE}).")
   String autoCompactionRetention = "0";
 
+  @Option(names = "--experimental-watch-progress-notify-interval",
+      description = "Duration of periodic watch progress notifications, e.g. 10m, 30s (default: ${DEFAULT-VALUE}).")
+  String progressNotifyInterval = "10m";
+
   @Override
   public Integer call() throws Exception {
     if (listenClientUrls.size() != 1) {
@@ -66,7 +70,8 @@ public final class Main implements Callable<Integer> {
         .advertiseClientUrls(advertiseClientUrls)
         .peerUrls(peerUrls)
         .maxRequestBytes(maxRequestBytes)
-        .maxTxnOps(maxTxnOps);
+        .maxTxnOps(maxTxnOps)
+        .progressNotifyInterval(AutoCompactor.parsePeriod(progressNotifyInterval));
     if (!"0".equals(autoCompactionRetention)) {
       b.autoCompaction(switch (autoCompactionMode) {
         case "periodic" -> DkvServer.CompactionMode.PERIODIC;

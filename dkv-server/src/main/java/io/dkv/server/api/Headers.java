@@ -9,7 +9,7 @@ public record Headers(long clusterId, long memberId, long raftTerm) {
     return h.toBuilder().setClusterId(clusterId).setMemberId(memberId).setRaftTerm(raftTerm).build();
   }
 
-  ResponseHeader at(long revision) {
+  public ResponseHeader at(long revision) {
     return ResponseHeader.newBuilder()
         .setClusterId(clusterId).setMemberId(memberId).setRaftTerm(raftTerm).setRevision(revision).build();
   }

@@ -7,6 +7,8 @@ import io.dkv.server.mvcc.EtcdException;
 import io.dkv.server.mvcc.MvccStore;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
+import io.etcd.jetcd.api.Event;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,13 +32,19 @@ public final class LocalProposer implements Proposer {
   private final LinkedBlockingQueue<Command> queue = new LinkedBlockingQueue<>();
   private final MvccStore store;
   private final Applier applier;
+  private final Consumer<List<Event>> committed;
   private final Thread writer;
   private final ExecutorService compactor;
   private volatile boolean running = true;
   private volatile Throwable failure;
 
-  public LocalProposer(MvccStore store, KvOps.LeaseCheck leases) {
+  /**
+   * Starts the writer. {@code committed} is told, on the writer thread and in order, the events of every
+   * group of writes once they are durable; it must not block.
+   */
+  public LocalProposer(MvccStore store, KvOps.LeaseCheck leases, Consumer<List<Event>> committed) {
     this.store = store;
+    this.committed = committed;
     this.applier = new Applier(store, leases);
     this.compactor = Executors.newSingleThreadExecutor(r -> daemon(r, "dkv-compactor"));
     Compaction unfinished = store.unfinishedCompaction();
@@ -88,7 +96,10 @@ public final class LocalProposer implements Proposer {
             errors.add(e);
           }
         }
-        store.commit(batch.size());
+        List<Event> events = store.commit(batch.size());
+        if (!events.isEmpty()) {
+          committed.accept(events);
+        }
         for (int i = 0; i < batch.size(); i++) {
           complete(batch.get(i).future(), results.get(i), errors.get(i));
         }

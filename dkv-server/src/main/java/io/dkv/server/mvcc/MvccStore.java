@@ -3,6 +3,7 @@ package io.dkv.server.mvcc;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.dkv.server.storage.Backend;
+import io.etcd.jetcd.api.Event;
 import io.etcd.jetcd.api.KeyValue;
 import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
@@ -42,6 +43,7 @@ public final class MvccStore {
   // writer state
   private long currentRev;
   private final Map<Revision, KeyValue> pending = new HashMap<>();
+  private List<Event> batchEvents = new ArrayList<>();
   private WriteBatch batch = new WriteBatch();
 
   private MvccStore(Backend backend) {
@@ -269,9 +271,9 @@ public final class MvccStore {
 
   /**
    * Makes everything written since the last commit durable with one synced write, then publishes it to
-   * readers (writer thread only).
+   * readers (writer thread only). Returns the events of the writes committed, in revision order.
    */
-  public void commit(long appliedCommands) {
+  public List<Event> commit(long appliedCommands) {
     appliedIndex += appliedCommands;
     backend.putMeta(batch, META_CURRENT_REV, currentRev);
     backend.putMeta(batch, META_APPLIED_INDEX, appliedIndex);
@@ -281,6 +283,26 @@ public final class MvccStore {
     }
     pending.clear();
     committedRev = currentRev;
+    List<Event> events = batchEvents;
+    batchEvents = new ArrayList<>();
+    return events;
+  }
+
+  /**
+   * The events of revisions [fromRev, toRev] as stored, in revision order, given to {@code visitor} until
+   * it returns false. A deletion comes as etcd sends it: a DELETE whose kv has only the key and the
+   * revision. The caller checks {@link #compactRevision()} afterwards: history below it may be missing.
+   */
+  public void history(long fromRev, long toRev, java.util.function.Predicate<Event> visitor) {
+    backend.scanKv(Revision.startKey(fromRev), Revision.startKey(toRev + 1),
+        (k, v) -> visitor.test(toEvent(Revision.fromKey(k), Revision.isTombstone(k), parse(v))));
+  }
+
+  private static Event toEvent(Revision r, boolean tombstone, KeyValue kv) {
+    return tombstone
+        ? Event.newBuilder().setType(Event.EventType.DELETE)
+            .setKv(KeyValue.newBuilder().setKey(kv.getKey()).setModRevision(r.main())).build()
+        : Event.newBuilder().setType(Event.EventType.PUT).setKv(kv).build();
   }
 
   /** Current state of a key in the writer's view, or null if it does not exist. */
@@ -353,6 +375,7 @@ public final class MvccStore {
 
     private void record(Revision r, boolean tombstone, KeyValue kv) {
       backend.putKv(batch, r.toKey(tombstone), kv.toByteArray());
+      batchEvents.add(toEvent(r, tombstone, kv));
       if (!tombstone) {
         pending.put(r, kv);
       }

@@ -1,0 +1,423 @@
+package io.dkv.server.watch;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnknownFieldSet;
+import io.dkv.server.mvcc.EtcdError;
+import io.dkv.server.mvcc.MvccStore;
+import io.etcd.jetcd.api.Event;
+import io.etcd.jetcd.api.KeyValue;
+import io.etcd.jetcd.api.ResponseHeader;
+import io.etcd.jetcd.api.WatchCreateRequest;
+import io.etcd.jetcd.api.WatchRequest;
+import io.etcd.jetcd.api.WatchResponse;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivers the committed history to watchers, keeping etcd's guarantees: in revision order, no event twice,
+ * no gap, all events of a revision in one response, from any revision not compacted.
+ *
+ * <p>Everything runs on one hub thread, so there are no locks: the writer hands over each committed group of
+ * events; synced watchers get them straight away; watchers that are behind (a past start revision, or a
+ * client that stopped reading) are unsynced and catch up from storage in batches, then join the synced
+ * ones. A stream whose gRPC buffer is full is never written to: its watchers drop back to unsynced and
+ * catch up from storage when it drains, so a slow client costs neither memory nor other watchers' time.
+ */
+public final class WatchHub implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(WatchHub.class);
+
+  /** The most revisions read from storage in one catch-up step. */
+  static final int MAX_REVS_PER_SYNC = 1000;
+  /** Etcd's error for a watch whose range is empty. */
+  static final String EMPTY_RANGE = "mvcc: watcher range is empty";
+  static final String DUPLICATE_ID = "mvcc: duplicate watch ID provided on the WatchStream";
+  /** Fields of etcd's watch protos that jetcd's older protos lack. */
+  private static final int CREATE_WATCH_ID_FIELD = 7;
+  private static final int CREATE_FRAGMENT_FIELD = 8;
+  private static final int RESPONSE_FRAGMENT_FIELD = 7;
+
+  private final ScheduledExecutorService hub = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "dkv-watch");
+    t.setDaemon(true);
+    return t;
+  });
+  private final MvccStore store;
+  private final LongFunction<ResponseHeader> header;
+  private final long maxRequestBytes;
+
+  // hub thread state
+  private long hubRev;
+  private final WatcherIndex synced = new WatcherIndex();
+  private final Set<Watcher> unsynced = new LinkedHashSet<>();
+  private final Set<WatchStream> streams = new LinkedHashSet<>();
+  private boolean syncScheduled;
+
+  /**
+   * @param header builds a response header at a revision
+   * @param maxRequestBytes the size above which responses of watchers that asked for it are fragmented
+   * @param progressInterval how often watchers that asked for progress notifications get one
+   */
+  public WatchHub(MvccStore store, LongFunction<ResponseHeader> header, long maxRequestBytes,
+      Duration progressInterval) {
+    this.store = store;
+    this.header = header;
+    this.maxRequestBytes = maxRequestBytes;
+    this.hubRev = store.committedRevision();
+    long ms = Math.max(1, progressInterval.toMillis());
+    hub.scheduleWithFixedDelay(this::notifyProgress, ms, ms, TimeUnit.MILLISECONDS);
+  }
+
+  /** Hands over the events of committed writes, in revision order. Called by the writer; never blocks. */
+  public void publish(List<Event> events) {
+    hub.execute(() -> deliver(events));
+  }
+
+  /** Serves one gRPC Watch stream. */
+  public StreamObserver<WatchRequest> open(StreamObserver<WatchResponse> responses) {
+    ServerCallStreamObserver<WatchResponse> out = (ServerCallStreamObserver<WatchResponse>) responses;
+    WatchStream stream = new WatchStream(out);
+    out.setOnCancelHandler(() -> hub.execute(() -> close(stream)));
+    out.setOnReadyHandler(() -> hub.execute(this::scheduleSync));
+    hub.execute(() -> streams.add(stream));
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(WatchRequest r) {
+        hub.execute(() -> handle(stream, r));
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        hub.execute(() -> close(stream));
+      }
+
+      @Override
+      public void onCompleted() {
+        // as etcd: a client that stops sending keeps receiving until it cancels the call
+      }
+    };
+  }
+
+  // --- requests ---
+
+  private void handle(WatchStream stream, WatchRequest r) {
+    if (stream.closed) {
+      return;
+    }
+    switch (r.getRequestUnionCase()) {
+      case CREATE_REQUEST -> create(stream, r.getCreateRequest());
+      case CANCEL_REQUEST -> cancel(stream, r.getCancelRequest().getWatchId());
+      case PROGRESS_REQUEST -> {
+        stream.progressRequested = true;
+        answerProgress(stream);
+      }
+      default -> { }
+    }
+  }
+
+  private void create(WatchStream stream, WatchCreateRequest c) {
+    long cur = store.committedRevision();
+    ByteString end = c.getRangeEnd();
+    long id = unknownVarint(c.getUnknownFields(), CREATE_WATCH_ID_FIELD);
+    String error = null;
+    if (!end.isEmpty() && !(end.size() == 1 && end.byteAt(0) == 0)
+        && ByteString.unsignedLexicographicalComparator().compare(c.getKey(), end) >= 0) {
+      error = EMPTY_RANGE;
+    } else if (id != 0 && stream.watchers.containsKey(id)) {
+      error = DUPLICATE_ID;
+    } else if (id == 0) {
+      while (stream.watchers.containsKey(stream.nextId)) {
+        stream.nextId++;
+      }
+      id = stream.nextId++;
+    }
+    WatchResponse.Builder created = WatchResponse.newBuilder().setHeader(header.apply(cur)).setCreated(true);
+    if (error != null) {
+      stream.send(created.setWatchId(-1).setCanceled(true).setCancelReason(error).build());
+      return;
+    }
+    stream.send(created.setWatchId(id).build());
+    boolean noPut = false;
+    boolean noDelete = false;
+    for (WatchCreateRequest.FilterType f : c.getFiltersList()) {
+      noPut |= f == WatchCreateRequest.FilterType.NOPUT;
+      noDelete |= f == WatchCreateRequest.FilterType.NODELETE;
+    }
+    long start = c.getStartRevision() == 0 ? cur + 1 : c.getStartRevision();
+    Watcher w = new Watcher(id, stream, c.getKey(), end, start, c.getPrevKv(), noPut, noDelete,
+        c.getProgressNotify(), unknownVarint(c.getUnknownFields(), CREATE_FRAGMENT_FIELD) != 0);
+    stream.watchers.put(id, w);
+    if (start > hubRev) {
+      markSynced(w);
+    } else {
+      unsynced.add(w);
+      scheduleSync();
+    }
+  }
+
+  private void cancel(WatchStream stream, long id) {
+    Watcher w = stream.watchers.remove(id);
+    if (w == null) {
+      return; // etcd does not answer a cancel of an unknown watch
+    }
+    drop(w);
+    stream.send(WatchResponse.newBuilder().setHeader(header.apply(store.committedRevision()))
+        .setWatchId(id).setCanceled(true).build());
+    answerProgress(stream);
+  }
+
+  private void close(WatchStream stream) {
+    if (stream.closed) {
+      return;
+    }
+    stream.closed = true;
+    streams.remove(stream);
+    for (Watcher w : stream.watchers.values()) {
+      drop(w);
+    }
+    stream.watchers.clear();
+  }
+
+  private void drop(Watcher w) {
+    if (w.synced) {
+      synced.remove(w);
+    } else {
+      unsynced.remove(w);
+    }
+  }
+
+  private void markSynced(Watcher w) {
+    w.synced = true;
+    synced.add(w);
+  }
+
+  // --- delivery to synced watchers ---
+
+  private void deliver(List<Event> events) {
+    int i = 0;
+    while (i < events.size()) {
+      long rev = events.get(i).getKv().getModRevision();
+      int j = i;
+      while (j < events.size() && events.get(j).getKv().getModRevision() == rev) {
+        j++;
+      }
+      deliverRevision(rev, events.subList(i, j));
+      i = j;
+    }
+  }
+
+  private void deliverRevision(long rev, List<Event> events) {
+    Map<Watcher, List<Event>> matched = new LinkedHashMap<>();
+    for (Event e : events) {
+      synced.forEachCovering(e.getKv().getKey(), w -> {
+        if (rev >= w.nextRev && w.wants(e)) {
+          matched.computeIfAbsent(w, k -> new ArrayList<>(1)).add(e);
+        }
+      });
+    }
+    hubRev = rev;
+    Map<Event, KeyValue> prevCache = new IdentityHashMap<>();
+    for (Map.Entry<Watcher, List<Event>> m : matched.entrySet()) {
+      Watcher w = m.getKey();
+      if (w.stream.ready()) {
+        send(w, m.getValue(), rev, prevCache);
+      } else {
+        // the client is not reading: nothing is buffered for it; it catches up from storage later
+        synced.remove(w);
+        w.synced = false;
+        w.nextRev = rev;
+        unsynced.add(w);
+      }
+    }
+    if (!unsynced.isEmpty()) {
+      scheduleSync();
+    }
+  }
+
+  // --- catching up from storage ---
+
+  private void scheduleSync() {
+    if (!syncScheduled && !unsynced.isEmpty()) {
+      syncScheduled = true;
+      hub.execute(this::syncStep);
+    }
+  }
+
+  private void syncStep() {
+    syncScheduled = false;
+    List<Watcher> ready = new ArrayList<>();
+    long compacted = store.compactRevision();
+    for (Watcher w : List.copyOf(unsynced)) {
+      if (w.nextRev < compacted) {
+        cancelCompacted(w, compacted);
+      } else if (w.stream.ready()) {
+        ready.add(w);
+      }
+    }
+    if (ready.isEmpty()) {
+      return; // the rest wait for their streams to drain (onReady schedules another step)
+    }
+    long from = Long.MAX_VALUE;
+    for (Watcher w : ready) {
+      from = Math.min(from, w.nextRev);
+    }
+    long to = Math.min(hubRev, from + MAX_REVS_PER_SYNC - 1);
+    Map<Watcher, List<Event>> found = new IdentityHashMap<>();
+    if (from <= to) {
+      store.history(from, to, e -> {
+        for (Watcher w : ready) {
+          if (e.getKv().getModRevision() >= w.nextRev && w.covers(e.getKv().getKey()) && w.wants(e)) {
+            found.computeIfAbsent(w, k -> new ArrayList<>()).add(e);
+          }
+        }
+        return true;
+      });
+    }
+    long compactedAfter = store.compactRevision();
+    Map<Event, KeyValue> prevCache = new IdentityHashMap<>();
+    for (Watcher w : ready) {
+      if (w.nextRev < compactedAfter) {
+        cancelCompacted(w, compactedAfter); // history it needed went away while we read it
+        continue;
+      }
+      if (w.nextRev > to) {
+        continue;
+      }
+      List<Event> evs = found.get(w);
+      if (evs != null) {
+        if (!w.stream.ready()) {
+          continue;
+        }
+        send(w, evs, hubRev, prevCache);
+      }
+      w.nextRev = to + 1;
+    }
+    for (Watcher w : ready) {
+      if (!w.synced && unsynced.contains(w) && w.nextRev > hubRev) {
+        unsynced.remove(w);
+        markSynced(w);
+      }
+    }
+    for (WatchStream s : streams) {
+      answerProgress(s);
+    }
+    scheduleSync();
+  }
+
+  private void cancelCompacted(Watcher w, long compacted) {
+    unsynced.remove(w);
+    w.stream.watchers.remove(w.id);
+    w.stream.send(WatchResponse.newBuilder().setHeader(header.apply(store.committedRevision()))
+        .setWatchId(w.id).setCanceled(true).setCompactRevision(compacted).build());
+  }
+
+  // --- progress ---
+
+  private void answerProgress(WatchStream s) {
+    if (s.progressRequested && s.allSynced()) {
+      s.progressRequested = false;
+      s.send(WatchResponse.newBuilder().setHeader(header.apply(hubRev)).setWatchId(-1).build());
+    }
+  }
+
+  private void notifyProgress() {
+    for (WatchStream s : streams) {
+      for (Watcher w : s.watchers.values()) {
+        if (w.progressNotify && w.synced && s.ready()) {
+          s.send(WatchResponse.newBuilder().setHeader(header.apply(hubRev)).setWatchId(w.id).build());
+        }
+      }
+    }
+  }
+
+  // --- sending ---
+
+  private void send(Watcher w, List<Event> events, long rev, Map<Event, KeyValue> prevCache) {
+    List<Event> out = events;
+    if (w.prevKv) {
+      out = new ArrayList<>(events.size());
+      for (Event e : events) {
+        KeyValue prev = prevCache.computeIfAbsent(e, this::previous);
+        out.add(prev == null || prev.equals(KeyValue.getDefaultInstance()) ? e : e.toBuilder().setPrevKv(prev).build());
+      }
+    }
+    WatchResponse r = WatchResponse.newBuilder().setHeader(header.apply(rev)).setWatchId(w.id)
+        .addAllEvents(out).build();
+    if (!w.fragment || r.getSerializedSize() < maxRequestBytes || out.size() < 2) {
+      w.stream.send(r);
+      return;
+    }
+    int idx = 0;
+    while (idx < out.size()) {
+      WatchResponse.Builder part = r.toBuilder().clearEvents();
+      while (idx < out.size()) {
+        part.addEvents(out.get(idx));
+        if (part.getEventsCount() > 1 && part.build().getSerializedSize() >= maxRequestBytes) {
+          part.removeEvents(part.getEventsCount() - 1);
+          break;
+        }
+        idx++;
+      }
+      if (idx < out.size()) {
+        part.setUnknownFields(UnknownFieldSet.newBuilder().addField(RESPONSE_FRAGMENT_FIELD,
+            UnknownFieldSet.Field.newBuilder().addVarint(1).build()).build());
+      }
+      w.stream.send(part.build());
+    }
+  }
+
+  /** The key's value before the event, as etcd sends in prev_kv; a default instance when there is none. */
+  private KeyValue previous(Event e) {
+    KeyValue kv = e.getKv();
+    if (e.getType() == Event.EventType.PUT && kv.getVersion() == 1) {
+      return KeyValue.getDefaultInstance();
+    }
+    try {
+      List<KeyValue> kvs = store.read().range(kv.getKey(), ByteString.EMPTY, 0, kv.getModRevision() - 1, false).kvs();
+      return kvs.isEmpty() ? KeyValue.getDefaultInstance() : kvs.get(0);
+    } catch (RuntimeException compacted) {
+      return KeyValue.getDefaultInstance();
+    }
+  }
+
+  private static long unknownVarint(UnknownFieldSet fields, int number) {
+    UnknownFieldSet.Field f = fields.getField(number);
+    return f == null || f.getVarintList().isEmpty() ? 0 : f.getVarintList().get(f.getVarintList().size() - 1);
+  }
+
+  /** Ends every stream with UNAVAILABLE (clients reconnect and resume elsewhere) and stops delivering. */
+  @Override
+  public void close() {
+    hub.execute(() -> {
+      for (WatchStream s : List.copyOf(streams)) {
+        close(s);
+        try {
+          s.out.onError(EtcdError.STOPPED.status().asRuntimeException());
+        } catch (RuntimeException alreadyClosed) {
+          // the call ended meanwhile
+        }
+      }
+    });
+    hub.shutdown();
+    try {
+      hub.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    log.debug("watch hub stopped");
+  }
+}

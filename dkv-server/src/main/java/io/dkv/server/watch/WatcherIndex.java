@@ -1,0 +1,114 @@
+package io.dkv.server.watch;
+
+import com.google.protobuf.ByteString;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * The synced watchers, indexed so that finding the watchers of a key costs no more than the number of
+ * matches plus the key's length: single keys in a hash map, prefixes by prefix (looked up for each prefix
+ * length in use), open-ended ranges by start key; only other ranges are scanned.
+ */
+final class WatcherIndex {
+
+  private final Map<ByteString, Set<Watcher>> exact = new HashMap<>();
+  private final Map<ByteString, Set<Watcher>> prefixes = new HashMap<>();
+  private final TreeMap<Integer, Integer> prefixLengths = new TreeMap<>();
+  private final TreeMap<ByteString, Set<Watcher>> fromKey =
+      new TreeMap<>(ByteString.unsignedLexicographicalComparator());
+  private final Set<Watcher> ranges = new HashSet<>();
+  private int size;
+
+  int size() {
+    return size;
+  }
+
+  void add(Watcher w) {
+    size++;
+    if (w.end.isEmpty()) {
+      exact.computeIfAbsent(w.key, k -> new HashSet<>(2)).add(w);
+    } else if (w.isFromKey()) {
+      fromKey.computeIfAbsent(w.key, k -> new HashSet<>(2)).add(w);
+    } else if (w.end.equals(prefixEnd(w.key))) {
+      prefixes.computeIfAbsent(w.key, k -> new HashSet<>(2)).add(w);
+      prefixLengths.merge(w.key.size(), 1, Integer::sum);
+    } else {
+      ranges.add(w);
+    }
+  }
+
+  void remove(Watcher w) {
+    boolean removed;
+    if (w.end.isEmpty()) {
+      removed = removeFrom(exact, w.key, w);
+    } else if (w.isFromKey()) {
+      removed = removeFrom(fromKey, w.key, w);
+    } else if (w.end.equals(prefixEnd(w.key))) {
+      removed = removeFrom(prefixes, w.key, w);
+      if (removed) {
+        prefixLengths.computeIfPresent(w.key.size(), (k, n) -> n == 1 ? null : n - 1);
+      }
+    } else {
+      removed = ranges.remove(w);
+    }
+    if (removed) {
+      size--;
+    }
+  }
+
+  private static boolean removeFrom(Map<ByteString, Set<Watcher>> map, ByteString k, Watcher w) {
+    Set<Watcher> set = map.get(k);
+    if (set == null || !set.remove(w)) {
+      return false;
+    }
+    if (set.isEmpty()) {
+      map.remove(k);
+    }
+    return true;
+  }
+
+  /** Calls {@code f} for every watcher whose range covers {@code key}. */
+  void forEachCovering(ByteString key, Consumer<Watcher> f) {
+    Set<Watcher> e = exact.get(key);
+    if (e != null) {
+      e.forEach(f);
+    }
+    for (int len : prefixLengths.keySet()) {
+      if (len > key.size()) {
+        break;
+      }
+      Set<Watcher> p = prefixes.get(key.substring(0, len));
+      if (p != null) {
+        p.forEach(f);
+      }
+    }
+    if (!fromKey.isEmpty()) {
+      NavigableMap<ByteString, Set<Watcher>> head = fromKey.headMap(key, true);
+      for (Set<Watcher> s : head.values()) {
+        s.forEach(f);
+      }
+    }
+    for (Watcher w : ranges) {
+      if (w.covers(key)) {
+        f.accept(w);
+      }
+    }
+  }
+
+  /** Etcd's prefix range end: the prefix with its last byte below 0xff incremented; "\0" if none is. */
+  static ByteString prefixEnd(ByteString prefix) {
+    byte[] b = prefix.toByteArray();
+    for (int i = b.length - 1; i >= 0; i--) {
+      if ((b[i] & 0xff) < 0xff) {
+        b[i]++;
+        return ByteString.copyFrom(b, 0, i + 1);
+      }
+    }
+    return ByteString.copyFrom(new byte[] {0});
+  }
+}
