@@ -321,7 +321,8 @@ public final class WatchHub implements AutoCloseable {
   private void cancelCompacted(Watcher w, long compacted) {
     unsynced.remove(w);
     w.stream.watchers.remove(w.id);
-    w.stream.send(WatchResponse.newBuilder().setHeader(header.apply(store.committedRevision()))
+    // etcd leaves the revision out of this header
+    w.stream.send(WatchResponse.newBuilder().setHeader(header.apply(0))
         .setWatchId(w.id).setCanceled(true).setCompactRevision(compacted).build());
   }
 
