@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
+import sun.misc.Signal;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -81,13 +82,13 @@ public final class Main implements Callable<Integer> {
       }, autoCompactionRetention);
     }
     DkvServer server = b.start();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      server.close();
-      stopped.countDown();
-    }, "dkv-shutdown"));
-    server.awaitTermination();
-    stopped.await();
+    // SIGTERM and SIGINT stop the server cleanly and exit 0, as etcd does
+    CountDownLatch stop = new CountDownLatch(1);
+    for (String name : new String[] {"TERM", "INT"}) {
+      Signal.handle(new Signal(name), sig -> stop.countDown());
+    }
+    stop.await();
+    server.close();
     return 0;
   }
 
