@@ -61,7 +61,8 @@ public final class DkvServer implements AutoCloseable {
       MvccStore store = MvccStore.open(backend);
       Headers headers = new Headers(id(backend, "clusterId"), id(backend, "memberId"), 1);
       KvOps.LeaseCheck leases = lease -> false; // no lease exists until the Lease service does
-      hub = new WatchHub(store, headers::at, b.maxRequestBytes, b.progressNotifyInterval);
+      hub = new WatchHub(store, headers::at, b.maxRequestBytes + MessageSizeLimit.GRPC_OVERHEAD_BYTES,
+          b.progressNotifyInterval);
       p = new LocalProposer(store, leases, hub::publish);
       ac = autoCompactor(b, store, p);
       MessageSizeLimit limit = new MessageSizeLimit(b.maxRequestBytes);

@@ -211,6 +211,26 @@ class WatchCompatTest {
   }
 
   @Test
+  void largeResponsesAreFragmentedWhenAsked() throws Exception {
+    // both servers again, with a small request limit so that responses need fragments
+    stop();
+    etcd = EtcdProcess.start("--max-request-bytes", "65536");
+    dkv = DkvServer.builder().dataDir(dir.resolve("dkv-small")).port(0).maxRequestBytes(65536).start();
+    String big = "v".repeat(20_000);
+    assertSameWatches((kv, w) -> {
+      // etcd fragments above --max-request-bytes plus its 512 KiB gRPC allowance: 40 x 20 KB is over
+      for (int i = 0; i < 40; i++) {
+        put(kv, "big" + (char) ('A' + i), big + i);
+      }
+      WatchCreateRequest.Builder fragmented = watch("big", "bih", 1);
+      fragmented.setUnknownFields(UnknownFieldSet.newBuilder()
+          .addField(8, UnknownFieldSet.Field.newBuilder().addVarint(1).build()).build());
+      w.create(fragmented);
+      w.create(watch("big", "bih", 1)); // not fragmented: one response with every event
+    });
+  }
+
+  @Test
   void futureStartRevisionWaits() {
     assertSameWatches((kv, w) -> {
       put(kv, "k", "1");

@@ -70,6 +70,7 @@ public final class WatchHub implements AutoCloseable {
   /**
    * @param header builds a response header at a revision
    * @param maxRequestBytes the size above which responses of watchers that asked for it are fragmented
+   *     (etcd: --max-request-bytes plus its 512 KiB gRPC allowance)
    * @param progressInterval how often watchers that asked for progress notifications get one
    */
   public WatchHub(MvccStore store, LongFunction<ResponseHeader> header, long maxRequestBytes,
