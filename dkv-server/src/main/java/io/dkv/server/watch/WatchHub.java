@@ -43,6 +43,12 @@ public final class WatchHub implements AutoCloseable {
 
   /** The most revisions read from storage in one catch-up step. */
   static final int MAX_REVS_PER_SYNC = 1000;
+  /**
+   * About the most bytes of events read in one catch-up step (whole revisions are always kept together), so
+   * that a watcher far behind catches up in responses a client can take (gRPC clients accept 4 MiB by
+   * default) and the server never holds much of the history in memory.
+   */
+  static final long MAX_BYTES_PER_SYNC = 1024 * 1024;
   /** Etcd's error for a watch whose range is empty. */
   static final String EMPTY_RANGE = "mvcc: watcher range is empty";
   static final String DUPLICATE_ID = "mvcc: duplicate watch ID provided on the WatchStream";
@@ -279,14 +285,32 @@ public final class WatchHub implements AutoCloseable {
     long to = Math.min(hubRev, from + MAX_REVS_PER_SYNC - 1);
     Map<Watcher, List<Event>> found = new IdentityHashMap<>();
     if (from <= to) {
+      // [last complete revision, revision being read, bytes read]
+      long[] scan = {from - 1, -1, 0};
+      boolean[] cut = {false};
       store.history(from, to, e -> {
+        long rev = e.getKv().getModRevision();
+        if (rev != scan[1]) {
+          if (scan[1] != -1) {
+            scan[0] = scan[1];
+          }
+          if (scan[2] >= MAX_BYTES_PER_SYNC) {
+            cut[0] = true; // enough for one step; stop at a revision boundary
+            return false;
+          }
+          scan[1] = rev;
+        }
+        scan[2] += e.getSerializedSize();
         for (Watcher w : ready) {
-          if (e.getKv().getModRevision() >= w.nextRev && w.covers(e.getKv().getKey()) && w.wants(e)) {
+          if (rev >= w.nextRev && w.covers(e.getKv().getKey()) && w.wants(e)) {
             found.computeIfAbsent(w, k -> new ArrayList<>()).add(e);
           }
         }
         return true;
       });
+      if (cut[0]) {
+        to = scan[0];
+      }
     }
     long compactedAfter = store.compactRevision();
     Map<Event, KeyValue> prevCache = new IdentityHashMap<>();
