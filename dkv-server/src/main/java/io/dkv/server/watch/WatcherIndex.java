@@ -16,8 +16,10 @@ import java.util.function.Consumer;
  */
 final class WatcherIndex {
 
-  private final Map<ByteString, Set<Watcher>> exact = new HashMap<>();
-  private final Map<ByteString, Set<Watcher>> prefixes = new HashMap<>();
+  // values are a Watcher, or a Set of them when several watch the same key: most keys have one watcher,
+  // and a set per key would double the memory of an idle watcher
+  private final Map<ByteString, Object> exact = new HashMap<>();
+  private final Map<ByteString, Object> prefixes = new HashMap<>();
   private final TreeMap<Integer, Integer> prefixLengths = new TreeMap<>();
   private final TreeMap<ByteString, Set<Watcher>> fromKey =
       new TreeMap<>(ByteString.unsignedLexicographicalComparator());
@@ -31,11 +33,11 @@ final class WatcherIndex {
   void add(Watcher w) {
     size++;
     if (w.end.isEmpty()) {
-      exact.computeIfAbsent(w.key, k -> new HashSet<>(2)).add(w);
+      exact.merge(w.key, w, WatcherIndex::join);
     } else if (w.isFromKey()) {
       fromKey.computeIfAbsent(w.key, k -> new HashSet<>(2)).add(w);
     } else if (w.end.equals(prefixEnd(w.key))) {
-      prefixes.computeIfAbsent(w.key, k -> new HashSet<>(2)).add(w);
+      prefixes.merge(w.key, w, WatcherIndex::join);
       prefixLengths.merge(w.key.size(), 1, Integer::sum);
     } else {
       ranges.add(w);
@@ -45,11 +47,11 @@ final class WatcherIndex {
   void remove(Watcher w) {
     boolean removed;
     if (w.end.isEmpty()) {
-      removed = removeFrom(exact, w.key, w);
+      removed = leave(exact, w.key, w);
     } else if (w.isFromKey()) {
       removed = removeFrom(fromKey, w.key, w);
     } else if (w.end.equals(prefixEnd(w.key))) {
-      removed = removeFrom(prefixes, w.key, w);
+      removed = leave(prefixes, w.key, w);
       if (removed) {
         prefixLengths.computeIfPresent(w.key.size(), (k, n) -> n == 1 ? null : n - 1);
       }
@@ -61,7 +63,45 @@ final class WatcherIndex {
     }
   }
 
-  private static boolean removeFrom(Map<ByteString, Set<Watcher>> map, ByteString k, Watcher w) {
+  @SuppressWarnings("unchecked")
+  private static Object join(Object old, Object w) {
+    Set<Watcher> set;
+    if (old instanceof Watcher one) {
+      set = new HashSet<>(4);
+      set.add(one);
+    } else {
+      set = (Set<Watcher>) old;
+    }
+    set.add((Watcher) w);
+    return set;
+  }
+
+  /** Removes {@code w} from the entry of {@code k}; true if it was there. */
+  private static boolean leave(Map<ByteString, Object> map, ByteString k, Watcher w) {
+    Object v = map.get(k);
+    if (v == w) {
+      map.remove(k);
+      return true;
+    }
+    if (v instanceof Set<?> set && set.remove(w)) {
+      if (set.size() == 1) {
+        map.put(k, set.iterator().next());
+      }
+      return true;
+    }
+    return false;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void visit(Object v, Consumer<Watcher> f) {
+    if (v instanceof Watcher w) {
+      f.accept(w);
+    } else if (v != null) {
+      ((Set<Watcher>) v).forEach(f);
+    }
+  }
+
+  private static boolean removeFrom(TreeMap<ByteString, Set<Watcher>> map, ByteString k, Watcher w) {
     Set<Watcher> set = map.get(k);
     if (set == null || !set.remove(w)) {
       return false;
@@ -74,18 +114,12 @@ final class WatcherIndex {
 
   /** Calls {@code f} for every watcher whose range covers {@code key}. */
   void forEachCovering(ByteString key, Consumer<Watcher> f) {
-    Set<Watcher> e = exact.get(key);
-    if (e != null) {
-      e.forEach(f);
-    }
+    visit(exact.get(key), f);
     for (int len : prefixLengths.keySet()) {
       if (len > key.size()) {
         break;
       }
-      Set<Watcher> p = prefixes.get(key.substring(0, len));
-      if (p != null) {
-        p.forEach(f);
-      }
+      visit(prefixes.get(key.substring(0, len)), f);
     }
     if (!fromKey.isEmpty()) {
       NavigableMap<ByteString, Set<Watcher>> head = fromKey.headMap(key, true);
