@@ -7,12 +7,17 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code java -jar dkv-server.jar}: runs a server standalone, with etcd's flags, until SIGTERM or SIGINT. */
 @Command(name = "dkv-server", mixinStandardHelpOptions = true, sortOptions = false,
     description = "A durable, revisioned key-value server speaking the etcd v3 API.")
 public final class Main implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
 
   @Option(names = "--name", description = "Human-readable name for this member (default: ${DEFAULT-VALUE}).")
   String name = "default";
@@ -51,11 +56,11 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (listenClientUrls.size() != 1) {
-      throw new CommandLine.ParameterException(new CommandLine(this), "exactly one --listen-client-urls is supported");
+      throw new CommandLine.ParameterException(spec.commandLine(), "exactly one --listen-client-urls is supported");
     }
     URI url = listenClientUrls.get(0);
     if (!"http".equals(url.getScheme()) || url.getHost() == null || url.getPort() < 0) {
-      throw new CommandLine.ParameterException(new CommandLine(this),
+      throw new CommandLine.ParameterException(spec.commandLine(),
           "--listen-client-urls must be http://host:port (TLS is not supported yet): " + url);
     }
     DkvServer.Builder b = DkvServer.builder()
@@ -71,7 +76,7 @@ public final class Main implements Callable<Integer> {
       b.autoCompaction(switch (autoCompactionMode) {
         case "periodic" -> DkvServer.CompactionMode.PERIODIC;
         case "revision" -> DkvServer.CompactionMode.REVISION;
-        default -> throw new CommandLine.ParameterException(new CommandLine(this),
+        default -> throw new CommandLine.ParameterException(spec.commandLine(),
             "--auto-compaction-mode must be 'periodic' or 'revision': " + autoCompactionMode);
       }, autoCompactionRetention);
     }
