@@ -5,11 +5,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import sun.misc.Signal;
 
 /** {@code java -jar dkv-server.jar}: runs a server standalone, with etcd's flags, until SIGTERM or SIGINT. */
 @Command(name = "dkv-server", mixinStandardHelpOptions = true, sortOptions = false,
@@ -81,13 +83,25 @@ public final class Main implements Callable<Integer> {
       }, autoCompactionRetention);
     }
     DkvServer server = b.start();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      server.close();
-      stopped.countDown();
-    }, "dkv-shutdown"));
-    server.awaitTermination();
-    stopped.await();
+    AtomicBoolean closed = new AtomicBoolean();
+    Runnable closeOnce = () -> {
+      if (closed.compareAndSet(false, true)) {
+        server.close();
+      }
+    };
+    // SIGTERM and SIGINT stop the server here, so the process exits 0 after a clean shutdown; left to the
+    // JVM, they would run the shutdown hook and exit 143 (130), whatever call() returns.
+    CountDownLatch stop = new CountDownLatch(1);
+    for (String name : List.of("TERM", "INT")) {
+      try {
+        Signal.handle(new Signal(name), s -> stop.countDown());
+      } catch (IllegalArgumentException unavailable) {
+        // e.g. under -Xrs: the shutdown hook below still closes the server
+      }
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(closeOnce, "dkv-shutdown")); // any other way out
+    stop.await();
+    closeOnce.run();
     return 0;
   }
 
