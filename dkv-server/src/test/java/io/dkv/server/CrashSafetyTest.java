@@ -83,6 +83,7 @@ class CrashSafetyTest {
   private final List<Pending> pendings = new ArrayList<>();
   private long highestSeen = 0;
   private long compactedAt = 0;
+  private int inFlightAtKill = 0;
 
   static ByteSequence bs(String s) {
     return ByteSequence.from(s, StandardCharsets.UTF_8);
@@ -271,6 +272,7 @@ class CrashSafetyTest {
       pool.shutdownNow();
     }
     assertTrue(compactedAt > 0, "the history was compacted in round " + COMPACTION_ROUND);
+    assertTrue(inFlightAtKill > 0, "writes were in flight when the server was killed");
     String log = Files.readString(tmp.resolve("data.log"));
     assertFalse(log.contains(" ERROR "), "the server logged errors:\n" + log);
     assertEquals(ROUNDS + 1, log.split("serving the etcd v3 API", -1).length - 1, "every start served" + ctx);
@@ -309,8 +311,11 @@ class CrashSafetyTest {
       acks.addAll(w.acks);
       own.putAll(w.local);
       w.shared.forEach((k, r) -> sharedAcked.merge(k, r, Math::max));
-      if (w.pending != null && !w.pending.effects().isEmpty()) {
-        pendings.add(w.pending);
+      if (w.pending != null) {
+        inFlightAtKill++;
+        if (!w.pending.effects().isEmpty()) {
+          pendings.add(w.pending);
+        }
       }
       highestSeen = Math.max(highestSeen, w.lastRev);
     }
