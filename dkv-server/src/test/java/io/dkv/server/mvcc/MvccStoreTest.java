@@ -142,6 +142,16 @@ class MvccStoreTest {
       commit();
     }
 
+    /** Puts every key of the random histories once: versions and creations must continue where they were. */
+    void touchAll(String tag) {
+      List<String[]> puts = new ArrayList<>();
+      for (int k = 0; k < 12; k++) {
+        puts.add(new String[] {"k" + k, tag});
+      }
+      txn(puts, List.of());
+      commit();
+    }
+
     List<KeyValue> expectedAt(long rev) {
       return List.copyOf(history.floorEntry(rev).getValue().values());
     }
@@ -308,6 +318,29 @@ class MvccStoreTest {
   }
 
   @Test
+  void writesAfterCompactionAndReopenContinueVersionsAndCreations() throws IOException {
+    Fixture f = new Fixture("continue");
+    f.put("a", "1");
+    f.put("a", "2");
+    f.put("a", "3");
+    f.put("b", "1");
+    f.delete("b");
+    f.put("b", "2");
+    f.put("b", "3");
+    long cur = f.store.currentRevision();
+    f.store.compact(cur).run();
+    f.commit();
+    f.reopen();
+    f.put("a", "4");
+    f.put("b", "4");
+    KeyValue a = f.store.read().range(bs("a"), ByteString.EMPTY, 0, 0, false).kvs().get(0);
+    KeyValue b = f.store.read().range(bs("b"), ByteString.EMPTY, 0, 0, false).kvs().get(0);
+    assertEquals(List.of(2L, 4L), List.of(a.getCreateRevision(), a.getVersion()));
+    assertEquals(List.of(7L, 3L), List.of(b.getCreateRevision(), b.getVersion()));
+    f.assertMatchesModel(cur);
+  }
+
+  @Test
   void reopenRebuildsAnIndexThatGivesTheSameAnswers() throws IOException {
     Fixture f = new Fixture("reopen");
     f.randomHistory(11, 150);
@@ -328,6 +361,7 @@ class MvccStoreTest {
     f.assertMatchesModel(compacted);
 
     // and the reopened store goes on writing where it stopped
+    f.touchAll("after-reopen");
     f.randomHistory(13, 40);
     f.assertMatchesModel(compacted);
     f.reopen();
@@ -358,8 +392,12 @@ class MvccStoreTest {
     f.assertCompactedBelow(compacted);
     f.assertMatchesModel(compacted);
 
+    f.touchAll("after-resume");
+    f.assertMatchesModel(compacted);
+
     f.reopen();
     assertNull(f.store.unfinishedCompaction(), "the finished compaction is not run again");
+    f.touchAll("after-reopen");
     f.assertMatchesModel(compacted);
   }
 
@@ -387,9 +425,11 @@ class MvccStoreTest {
     resumed.run();
     f.assertOnlyKeptRecordsAtOrBelow(compacted);
     f.assertMatchesModel(compacted);
+    f.touchAll("after-resume");
     f.randomHistory(32, 30);
     f.reopen();
     assertNull(f.store.unfinishedCompaction());
+    f.touchAll("after-reopen");
     f.assertMatchesModel(compacted);
   }
 
