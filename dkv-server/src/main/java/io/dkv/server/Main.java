@@ -65,22 +65,33 @@ public final class Main implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--listen-client-urls must be http://host:port (TLS is not supported yet): " + url);
     }
-    DkvServer.Builder b = DkvServer.builder()
-        .name(name)
-        .dataDir(dataDir)
-        .host(url.getHost())
-        .port(url.getPort())
-        .advertiseClientUrls(advertiseClientUrls)
-        .peerUrls(peerUrls)
-        .maxRequestBytes(maxRequestBytes)
-        .maxTxnOps(maxTxnOps);
+    DkvServer.Builder b;
+    try {
+      b = DkvServer.builder()
+          .name(name)
+          .dataDir(dataDir)
+          .host(url.getHost())
+          .port(url.getPort())
+          .advertiseClientUrls(advertiseClientUrls)
+          .peerUrls(peerUrls)
+          .maxRequestBytes(maxRequestBytes)
+          .maxTxnOps(maxTxnOps);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
     if (!"0".equals(autoCompactionRetention)) {
-      b.autoCompaction(switch (autoCompactionMode) {
+      DkvServer.CompactionMode mode = switch (autoCompactionMode) {
         case "periodic" -> DkvServer.CompactionMode.PERIODIC;
         case "revision" -> DkvServer.CompactionMode.REVISION;
         default -> throw new CommandLine.ParameterException(spec.commandLine(),
             "--auto-compaction-mode must be 'periodic' or 'revision': " + autoCompactionMode);
-      }, autoCompactionRetention);
+      };
+      try {
+        b.autoCompaction(mode, autoCompactionRetention);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "invalid --auto-compaction-retention '"
+            + autoCompactionRetention + "' for " + autoCompactionMode + " mode", e);
+      }
     }
     DkvServer server = b.start();
     AtomicBoolean closed = new AtomicBoolean();
