@@ -109,12 +109,17 @@ class DkvServerTest {
         new String[] {"--data-dir", data.toString(), "--auto-compaction-mode", "sometimes",
             "--auto-compaction-retention", "1"},
         new String[] {"--data-dir", data.toString(), "--auto-compaction-retention", "5x"},
+        new String[] {"--data-dir", data.toString(), "--auto-compaction-mode", "revision",
+            "--auto-compaction-retention", "1h"},
+        new String[] {"--data-dir", data.toString(), "--max-txn-ops", "0"},
         new String[] {"--data-dir", data.toString(), "--listen-client-urls", "https://127.0.0.1:1"},
         new String[] {"--data-dir", data.toString(), "--no-such-flag"})) {
       StringWriter err = new StringWriter();
       int code = new CommandLine(new Main()).setErr(new PrintWriter(err)).execute(args);
-      assertNotEquals(0, code, String.join(" ", args));
-      assertFalse(err.toString().isEmpty(), "an explanation for " + String.join(" ", args));
+      // a usage error (picocli's 2) with an explanation and the usage, not a stack trace
+      assertEquals(2, code, String.join(" ", args) + ":\n" + err);
+      assertTrue(err.toString().contains("Usage: dkv-server"), "an explanation for " + String.join(" ", args));
+      assertFalse(err.toString().contains("\tat "), "a stack trace for " + String.join(" ", args) + ":\n" + err);
       assertFalse(Files.exists(data), "no data directory was created for " + String.join(" ", args));
     }
   }
