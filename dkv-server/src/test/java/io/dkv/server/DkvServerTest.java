@@ -15,8 +15,18 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -51,6 +61,53 @@ class DkvServerTest {
       assertEquals("2", str(r.getKvs().get(0).getValue()));
       assertEquals(2, r.getKvs().get(0).getVersion());
       assertEquals(0, server.stop());
+    }
+  }
+
+  @Test
+  void sigtermUnderWriteLoadKeepsEveryAcknowledgedWrite() throws Exception {
+    Path data = tmp.resolve("loaded");
+    Map<String, Long> acked = new ConcurrentHashMap<>();
+    AtomicBoolean stopping = new AtomicBoolean();
+    List<Throwable> unexpected = new CopyOnWriteArrayList<>();
+    ExecutorService pool = Executors.newFixedThreadPool(3);
+    try (DkvProcess server = DkvProcess.start(data, 0, CrashSafetyTest.SERVER_JVM);
+         Client c = CrashSafetyTest.client(server.endpoint())) {
+      List<Future<?>> writers = new ArrayList<>();
+      for (int w = 0; w < 3; w++) {
+        int id = w;
+        writers.add(pool.submit(() -> {
+          for (int i = 0; ; i++) {
+            String key = "w" + id + "/" + i;
+            try {
+              acked.put(key, c.getKVClient().put(bs(key), bs("v" + i)).get(20, TimeUnit.SECONDS)
+                  .getHeader().getRevision());
+            } catch (Exception e) {
+              if (!stopping.get()) {
+                unexpected.add(e);
+              }
+              return;
+            }
+          }
+        }));
+      }
+      Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> acked.size() >= 100);
+      stopping.set(true);
+      assertEquals(0, server.stop(), "exit code after SIGTERM under load");
+      for (Future<?> f : writers) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(List.of(), unexpected);
+    try (DkvProcess server = DkvProcess.start(data, 0, CrashSafetyTest.SERVER_JVM);
+         Client c = CrashSafetyTest.client(server.endpoint())) {
+      for (var e : acked.entrySet()) {
+        GetResponse r = get(c.getKVClient(), e.getKey());
+        assertEquals(1, r.getKvs().size(), e.getKey() + " lost");
+        assertEquals(e.getValue(), r.getKvs().get(0).getModRevision(), e.getKey());
+      }
     }
   }
 
