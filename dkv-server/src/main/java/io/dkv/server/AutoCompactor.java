@@ -3,11 +3,15 @@ package io.dkv.server;
 import io.dkv.server.apply.Proposer;
 import io.dkv.server.mvcc.MvccStore;
 import io.etcd.jetcd.api.CompactionRequest;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,28 +84,45 @@ final class AutoCompactor implements AutoCloseable {
     });
   }
 
-  /** Parses etcd's retention: for periodic mode a Go duration ("90m", "1h30m") or a number of hours. */
+  /** One "number unit" term of a Go duration; Go allows fractions ("1.5h") and ns, us, µs, ms, s, m, h. */
+  private static final Pattern GO_DURATION_TERM = Pattern.compile("(\\d+\\.?\\d*|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)");
+
+  /**
+   * Parses etcd's retention for periodic mode: a number of hours ("1") or a Go duration ("90m", "1h30m",
+   * "1.5h"). A zero period is not one (etcd takes zero as "no auto compaction", which callers decide).
+   */
   static Duration parsePeriod(String retention) {
-    if (retention.matches("\\d+")) {
-      return Duration.ofHours(Long.parseLong(retention));
+    try {
+      Duration d = retention.matches("\\d+") ? Duration.ofHours(Long.parseLong(retention)) : goDuration(retention);
+      if (d != null && !d.isZero()) {
+        return d;
+      }
+    } catch (ArithmeticException tooLong) {
+      // falls through
     }
-    var m = java.util.regex.Pattern.compile("(\\d+)(h|ms|m|s)").matcher(retention);
-    Duration d = Duration.ZERO;
+    throw new IllegalArgumentException("invalid auto-compaction retention: " + retention);
+  }
+
+  private static Duration goDuration(String s) {
+    Matcher m = GO_DURATION_TERM.matcher(s);
+    BigDecimal nanos = BigDecimal.ZERO;
     int end = 0;
     while (m.find() && m.start() == end) {
-      long n = Long.parseLong(m.group(1));
-      d = d.plus(switch (m.group(2)) {
-        case "h" -> Duration.ofHours(n);
-        case "m" -> Duration.ofMinutes(n);
-        case "s" -> Duration.ofSeconds(n);
-        default -> Duration.ofMillis(n);
-      });
+      long unit = switch (m.group(2)) {
+        case "h" -> 3_600_000_000_000L;
+        case "m" -> 60_000_000_000L;
+        case "s" -> 1_000_000_000L;
+        case "ms" -> 1_000_000L;
+        case "ns" -> 1L;
+        default -> 1_000L; // us, µs
+      };
+      nanos = nanos.add(new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(unit)));
       end = m.end();
     }
-    if (end != retention.length() || d.isZero()) {
-      throw new IllegalArgumentException("invalid auto-compaction retention: " + retention);
+    if (end == 0 || end != s.length()) {
+      return null;
     }
-    return d;
+    return Duration.ofNanos(nanos.setScale(0, RoundingMode.DOWN).longValueExact());
   }
 
   @Override

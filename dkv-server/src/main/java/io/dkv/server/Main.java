@@ -5,15 +5,21 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine;
-import sun.misc.Signal;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import sun.misc.Signal;
 
 /** {@code java -jar dkv-server.jar}: runs a server standalone, with etcd's flags, until SIGTERM or SIGINT. */
 @Command(name = "dkv-server", mixinStandardHelpOptions = true, sortOptions = false,
     description = "A durable, revisioned key-value server speaking the etcd v3 API.")
 public final class Main implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
 
   @Option(names = "--name", description = "Human-readable name for this member (default: ${DEFAULT-VALUE}).")
   String name = "default";
@@ -56,39 +62,62 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (listenClientUrls.size() != 1) {
-      throw new CommandLine.ParameterException(new CommandLine(this), "exactly one --listen-client-urls is supported");
+      throw new CommandLine.ParameterException(spec.commandLine(), "exactly one --listen-client-urls is supported");
     }
     URI url = listenClientUrls.get(0);
     if (!"http".equals(url.getScheme()) || url.getHost() == null || url.getPort() < 0) {
-      throw new CommandLine.ParameterException(new CommandLine(this),
+      throw new CommandLine.ParameterException(spec.commandLine(),
           "--listen-client-urls must be http://host:port (TLS is not supported yet): " + url);
     }
-    DkvServer.Builder b = DkvServer.builder()
-        .name(name)
-        .dataDir(dataDir)
-        .host(url.getHost())
-        .port(url.getPort())
-        .advertiseClientUrls(advertiseClientUrls)
-        .peerUrls(peerUrls)
-        .maxRequestBytes(maxRequestBytes)
-        .maxTxnOps(maxTxnOps)
-        .progressNotifyInterval(AutoCompactor.parsePeriod(progressNotifyInterval));
+    DkvServer.Builder b;
+    try {
+      b = DkvServer.builder()
+          .name(name)
+          .dataDir(dataDir)
+          .host(url.getHost())
+          .port(url.getPort())
+          .advertiseClientUrls(advertiseClientUrls)
+          .peerUrls(peerUrls)
+          .maxRequestBytes(maxRequestBytes)
+          .maxTxnOps(maxTxnOps)
+          .progressNotifyInterval(AutoCompactor.parsePeriod(progressNotifyInterval));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
     if (!"0".equals(autoCompactionRetention)) {
-      b.autoCompaction(switch (autoCompactionMode) {
+      DkvServer.CompactionMode mode = switch (autoCompactionMode) {
         case "periodic" -> DkvServer.CompactionMode.PERIODIC;
         case "revision" -> DkvServer.CompactionMode.REVISION;
-        default -> throw new CommandLine.ParameterException(new CommandLine(this),
+        default -> throw new CommandLine.ParameterException(spec.commandLine(),
             "--auto-compaction-mode must be 'periodic' or 'revision': " + autoCompactionMode);
-      }, autoCompactionRetention);
+      };
+      try {
+        b.autoCompaction(mode, autoCompactionRetention);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "invalid --auto-compaction-retention '"
+            + autoCompactionRetention + "' for " + autoCompactionMode + " mode", e);
+      }
     }
     DkvServer server = b.start();
-    // SIGTERM and SIGINT stop the server cleanly and exit 0, as etcd does
+    AtomicBoolean closed = new AtomicBoolean();
+    Runnable closeOnce = () -> {
+      if (closed.compareAndSet(false, true)) {
+        server.close();
+      }
+    };
+    // SIGTERM and SIGINT stop the server here, so the process exits 0 after a clean shutdown; left to the
+    // JVM, they would run the shutdown hook and exit 143 (130), whatever call() returns.
     CountDownLatch stop = new CountDownLatch(1);
-    for (String name : new String[] {"TERM", "INT"}) {
-      Signal.handle(new Signal(name), sig -> stop.countDown());
+    for (String name : List.of("TERM", "INT")) {
+      try {
+        Signal.handle(new Signal(name), s -> stop.countDown());
+      } catch (IllegalArgumentException unavailable) {
+        // e.g. under -Xrs: the shutdown hook below still closes the server
+      }
     }
+    Runtime.getRuntime().addShutdownHook(new Thread(closeOnce, "dkv-shutdown")); // any other way out
     stop.await();
-    server.close();
+    closeOnce.run();
     return 0;
   }
 
