@@ -240,7 +240,8 @@ public final class MvccStore {
       throw EtcdError.FUTURE_REV.exception();
     }
     long upTo = rev == 0 ? cur : rev;
-    Set<Revision> keep = compacted > 0 ? index.keep(compacted) : Set.of();
+    // as etcd: below the compaction, only what a compaction at the hashed revision would keep
+    Set<Revision> keep = index.keep(upTo);
     CRC32C crc = new CRC32C();
     crc.update("key".getBytes(StandardCharsets.UTF_8));
     backend.scanKv(Revision.startKey(0), Revision.startKey(upTo + 1), (k, v) -> {
