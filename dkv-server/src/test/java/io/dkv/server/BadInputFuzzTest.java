@@ -463,6 +463,15 @@ class BadInputFuzzTest {
         case 2 -> b.setTarget(Compare.CompareTarget.MOD).setModRevision(rnd.nextInt((int) rev + 1));
         default -> b.setTarget(Compare.CompareTarget.VALUE).setValue(ByteString.copyFromUtf8("v" + rnd.nextInt(1000)));
       }
+      if (rnd.nextInt(15) == 0) {
+        b.setTargetValue(rnd.nextInt(4)); // the target's value is another field: it compares with zero
+      }
+      if (rnd.nextInt(40) == 0) {
+        b.setResultValue(4 + rnd.nextInt(3)); // unknown results hold
+      }
+      if (rnd.nextInt(40) == 0) {
+        b.setTargetValue(5 + rnd.nextInt(3)); // unknown targets compare equal
+      }
       return b.build();
     }
 
