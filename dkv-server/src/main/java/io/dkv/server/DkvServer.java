@@ -74,7 +74,7 @@ public final class DkvServer implements AutoCloseable {
           .addService(ServerInterceptors.intercept(
               new KvService(store, p, headers, leases, b.maxRequestBytes, b.maxTxnOps), limit))
           .addService(ServerInterceptors.intercept(new MaintenanceService(store, backend, headers), limit))
-          .addService(ServerInterceptors.intercept(new ClusterService(store, headers, () -> self), limit))
+          .addService(ServerInterceptors.intercept(new ClusterService(headers, () -> self), limit))
           .addService(ServerInterceptors.intercept(new WatchService(hub), limit))
           .build()
           .start();

@@ -1,22 +1,20 @@
 package io.dkv.server.api;
 
-import io.dkv.server.mvcc.MvccStore;
 import io.etcd.jetcd.api.ClusterGrpc;
 import io.etcd.jetcd.api.Member;
 import io.etcd.jetcd.api.MemberListRequest;
 import io.etcd.jetcd.api.MemberListResponse;
+import io.etcd.jetcd.api.ResponseHeader;
 import io.grpc.stub.StreamObserver;
 import java.util.function.Supplier;
 
 /** Etcd's Cluster service for a one-member cluster: MemberList. */
 public final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
-  private final MvccStore store;
   private final Headers headers;
   private final Supplier<Member> self;
 
-  public ClusterService(MvccStore store, Headers headers, Supplier<Member> self) {
-    this.store = store;
+  public ClusterService(Headers headers, Supplier<Member> self) {
     this.headers = headers;
     this.self = self;
   }
@@ -24,7 +22,7 @@ public final class ClusterService extends ClusterGrpc.ClusterImplBase {
   @Override
   public void memberList(MemberListRequest request, StreamObserver<MemberListResponse> obs) {
     Calls.answer(obs, () -> MemberListResponse.newBuilder()
-        .setHeader(headers.at(store.committedRevision()))
+        .setHeader(headers.fill(ResponseHeader.getDefaultInstance())) // etcd's cluster header has no revision
         .addMembers(self.get())
         .build());
   }

@@ -1,5 +1,6 @@
 package io.dkv.server.api;
 
+import com.google.protobuf.UnknownFieldSet;
 import io.dkv.server.mvcc.MvccStore;
 import io.dkv.server.storage.Backend;
 import io.etcd.jetcd.api.AlarmRequest;
@@ -31,16 +32,24 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
     this.headers = headers;
   }
 
+  /** Etcd's raftAppliedIndex field of StatusResponse, which jetcd's older proto lacks. */
+  private static final int RAFT_APPLIED_INDEX_FIELD = 7;
+
   @Override
   public void status(StatusRequest request, StreamObserver<StatusResponse> obs) {
-    Calls.answer(obs, () -> StatusResponse.newBuilder()
-        .setHeader(headers.at(store.committedRevision()))
-        .setVersion(ETCD_VERSION)
-        .setDbSize(backend.size())
-        .setLeader(headers.memberId())
-        .setRaftIndex(store.appliedIndex())
-        .setRaftTerm(headers.raftTerm())
-        .build());
+    Calls.answer(obs, () -> {
+      long index = store.appliedIndex(); // one member: everything in the log is applied
+      return StatusResponse.newBuilder()
+          .setHeader(headers.at(store.committedRevision()))
+          .setVersion(ETCD_VERSION)
+          .setDbSize(backend.size())
+          .setLeader(headers.memberId())
+          .setRaftIndex(index)
+          .setRaftTerm(headers.raftTerm())
+          .setUnknownFields(UnknownFieldSet.newBuilder().addField(RAFT_APPLIED_INDEX_FIELD,
+              UnknownFieldSet.Field.newBuilder().addVarint(index).build()).build())
+          .build();
+    });
   }
 
   @Override

@@ -242,10 +242,13 @@ public final class MvccStore {
       throw EtcdError.FUTURE_REV.exception();
     }
     long upTo = rev == 0 ? cur : rev;
-    // as etcd: revisions at or below the compaction count only if they are the latest of their key at upTo
-    Set<Revision> keep = index.keep(upTo);
     CRC32C crc = new CRC32C();
     crc.update("key".getBytes(StandardCharsets.UTF_8));
+    if (upTo <= 0) {
+      return new Hash((int) crc.getValue(), compacted, cur); // etcd: a negative revision hashes no record
+    }
+    // as etcd: below the compaction, only what a compaction at the hashed revision would keep
+    Set<Revision> keep = index.keep(upTo);
     backend.scanKv(Revision.startKey(0), Revision.startKey(upTo + 1), (k, v) -> {
       Revision r = Revision.fromKey(k);
       if (r.main() > compacted || keep.isEmpty() || keep.contains(r)) {
