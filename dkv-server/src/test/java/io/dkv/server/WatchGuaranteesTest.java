@@ -94,6 +94,14 @@ class WatchGuaranteesTest {
 
         @Override
         public void onNext(WatchResponse r) {
+          synchronized (Client.this) {
+            if (segments.get(segments.size() - 1) == seg) { // a canceled call's late responses are dropped
+              take(seg, r);
+            }
+          }
+        }
+
+        private void take(Segment seg, WatchResponse r) {
           if (r.getCreated() && seg.startRev == 0) {
             seg.startRev = r.getHeader().getRevision() + 1;
           }
