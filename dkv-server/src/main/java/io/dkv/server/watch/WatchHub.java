@@ -86,30 +86,43 @@ public final class WatchHub implements AutoCloseable {
     this.maxRequestBytes = maxRequestBytes;
     this.hubRev = store.committedRevision();
     long ms = Math.max(1, progressInterval.toMillis());
-    hub.scheduleWithFixedDelay(this::notifyProgress, ms, ms, TimeUnit.MILLISECONDS);
+    hub.scheduleWithFixedDelay(() -> run(this::notifyProgress), ms, ms, TimeUnit.MILLISECONDS);
+  }
+
+  /** Runs a hub task; a failure is logged, not swallowed by the executor. */
+  private void run(Runnable task) {
+    try {
+      task.run();
+    } catch (RuntimeException | Error e) {
+      log.error("watch hub task failed", e);
+    }
+  }
+
+  private void execute(Runnable task) {
+    hub.execute(() -> run(task));
   }
 
   /** Hands over the events of committed writes, in revision order. Called by the writer; never blocks. */
   public void publish(List<Event> events) {
-    hub.execute(() -> deliver(events));
+    execute(() -> deliver(events));
   }
 
   /** Serves one gRPC Watch stream. */
   public StreamObserver<WatchRequest> open(StreamObserver<WatchResponse> responses) {
     ServerCallStreamObserver<WatchResponse> out = (ServerCallStreamObserver<WatchResponse>) responses;
     WatchStream stream = new WatchStream(out);
-    out.setOnCancelHandler(() -> hub.execute(() -> close(stream)));
-    out.setOnReadyHandler(() -> hub.execute(this::scheduleSync));
-    hub.execute(() -> streams.add(stream));
+    out.setOnCancelHandler(() -> execute(() -> close(stream)));
+    out.setOnReadyHandler(() -> execute(this::scheduleSync));
+    execute(() -> streams.add(stream));
     return new StreamObserver<>() {
       @Override
       public void onNext(WatchRequest r) {
-        hub.execute(() -> handle(stream, r));
+        execute(() -> handle(stream, r));
       }
 
       @Override
       public void onError(Throwable t) {
-        hub.execute(() -> close(stream));
+        execute(() -> close(stream));
       }
 
       @Override
@@ -260,7 +273,7 @@ public final class WatchHub implements AutoCloseable {
   private void scheduleSync() {
     if (!syncScheduled && !unsynced.isEmpty()) {
       syncScheduled = true;
-      hub.execute(this::syncStep);
+      execute(this::syncStep);
     }
   }
 
@@ -428,7 +441,7 @@ public final class WatchHub implements AutoCloseable {
   /** Ends every stream with UNAVAILABLE (clients reconnect and resume elsewhere) and stops delivering. */
   @Override
   public void close() {
-    hub.execute(() -> {
+    execute(() -> {
       for (WatchStream s : List.copyOf(streams)) {
         close(s);
         try {
