@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import io.dkv.server.testing.EtcdProcess;
+import io.dkv.server.testing.CompatServers;
 import io.dkv.server.testing.Transcript;
 import io.dkv.server.testing.Transcript.Step;
 import io.etcd.jetcd.api.CompactionRequest;
@@ -36,22 +36,17 @@ class KvCompatTest {
   @TempDir
   Path dir;
 
-  private EtcdProcess etcd;
-  private DkvServer dkv;
+  private CompatServers servers;
 
   @BeforeEach
   void start() throws Exception {
-    etcd = EtcdProcess.start();
-    dkv = DkvServer.builder().dataDir(dir.resolve("dkv")).port(0).start();
+    servers = CompatServers.start(dir.resolve("dkv"));
   }
 
   @AfterEach
   void stop() {
-    if (dkv != null) {
-      dkv.close();
-    }
-    if (etcd != null) {
-      etcd.close();
+    if (servers != null) {
+      servers.close();
     }
   }
 
@@ -59,7 +54,7 @@ class KvCompatTest {
     List<Step> list = Arrays.asList(steps);
     List<String> expected;
     List<String> actual;
-    try (Transcript e = new Transcript(etcd.port()); Transcript d = new Transcript(dkv.port())) {
+    try (Transcript e = new Transcript(servers.etcd.port()); Transcript d = new Transcript(servers.dkv.port())) {
       expected = e.run(list);
       actual = d.run(list);
     }
@@ -358,7 +353,7 @@ class KvCompatTest {
 
   @Test
   void statusAndMembers() {
-    try (Transcript d = new Transcript(dkv.port()); Transcript e = new Transcript(etcd.port())) {
+    try (Transcript d = new Transcript(servers.dkv.port()); Transcript e = new Transcript(servers.etcd.port())) {
       Step status = t -> t.maintenance.status(StatusRequest.getDefaultInstance());
       var ds = (io.etcd.jetcd.api.StatusResponse) status.call(d);
       var es = (io.etcd.jetcd.api.StatusResponse) status.call(e);
@@ -369,7 +364,7 @@ class KvCompatTest {
       var members = d.cluster.memberList(MemberListRequest.getDefaultInstance()).getMembersList();
       assertEquals(1, members.size());
       assertEquals(ds.getHeader().getMemberId(), members.get(0).getID());
-      assertEquals(List.of(dkv.endpoint()), members.get(0).getClientURLsList());
+      assertEquals(List.of(servers.dkv.endpoint()), members.get(0).getClientURLsList());
     }
   }
 }

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.TextFormat;
 import com.google.protobuf.UnknownFieldSet;
-import io.dkv.server.testing.EtcdProcess;
+import io.dkv.server.testing.CompatServers;
 import io.dkv.server.testing.Transcript;
 import io.dkv.server.testing.WatchSession;
 import io.etcd.jetcd.api.CompactionRequest;
@@ -38,22 +38,17 @@ class WatchCompatTest {
   @TempDir
   Path dir;
 
-  private EtcdProcess etcd;
-  private DkvServer dkv;
+  private CompatServers servers;
 
   @BeforeEach
   void start() throws Exception {
-    etcd = EtcdProcess.start();
-    dkv = DkvServer.builder().dataDir(dir.resolve("dkv")).port(0).start();
+    servers = CompatServers.start(dir.resolve("dkv"));
   }
 
   @AfterEach
   void stop() {
-    if (dkv != null) {
-      dkv.close();
-    }
-    if (etcd != null) {
-      etcd.close();
+    if (servers != null) {
+      servers.close();
     }
   }
 
@@ -63,7 +58,7 @@ class WatchCompatTest {
   }
 
   private void assertSameWatches(Scenario s) {
-    assertEquals(play(etcd.port(), s), play(dkv.port(), s));
+    assertEquals(play(servers.etcd.port(), s), play(servers.dkv.port(), s));
   }
 
   /** What each watch id received, normalized, once the stream has gone quiet. */
@@ -214,8 +209,8 @@ class WatchCompatTest {
   void largeResponsesAreFragmentedWhenAsked() throws Exception {
     // both servers again, with a small request limit so that responses need fragments
     stop();
-    etcd = EtcdProcess.start("--max-request-bytes", "65536");
-    dkv = DkvServer.builder().dataDir(dir.resolve("dkv-small")).port(0).maxRequestBytes(65536).start();
+    servers = CompatServers.start(dir.resolve("dkv-small"), b -> b.maxRequestBytes(65536),
+        "--max-request-bytes", "65536");
     String big = "v".repeat(20_000);
     assertSameWatches((kv, w) -> {
       // etcd fragments above --max-request-bytes plus its 512 KiB gRPC allowance: 40 x 20 KB is over

@@ -5,11 +5,9 @@ import io.etcd.jetcd.api.WatchGrpc;
 import io.etcd.jetcd.api.WatchRequest;
 import io.etcd.jetcd.api.WatchResponse;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
 /** A raw etcd Watch stream for tests: sends requests, keeps every response and the error, if any. */
 public final class WatchSession implements AutoCloseable {
@@ -20,8 +18,7 @@ public final class WatchSession implements AutoCloseable {
   public volatile Throwable error;
 
   public WatchSession(int port) {
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext()
-        .maxInboundMessageSize(64 * 1024 * 1024).build();
+    channel = Channels.open(port);
     requests = WatchGrpc.newStub(channel).watch(new StreamObserver<>() {
       @Override
       public void onNext(WatchResponse r) {
@@ -51,11 +48,6 @@ public final class WatchSession implements AutoCloseable {
 
   @Override
   public void close() {
-    channel.shutdownNow();
-    try {
-      channel.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Channels.close(channel);
   }
 }
