@@ -20,6 +20,8 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.rocksdb.WriteBatch;
 import org.slf4j.Logger;
@@ -45,6 +47,12 @@ public final class DkvServer implements AutoCloseable {
   private final Backend backend;
   private final LocalProposer proposer;
   private final AutoCompactor autoCompactor;
+  private final ExecutorService maintenance =
+      Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "dkv-maintenance");
+        t.setDaemon(true);
+        return t;
+      });
   private final Server grpc;
   private final String endpoint;
   private volatile Member self;
@@ -65,9 +73,12 @@ public final class DkvServer implements AutoCloseable {
               4 * (b.maxRequestBytes + MessageSizeLimit.GRPC_OVERHEAD_BYTES)))
           .permitKeepAliveTime(5, TimeUnit.SECONDS)
           .permitKeepAliveWithoutCalls(true)
+          // calls run on the event loop that read them: every handler either answers from memory and the
+          // store at once or hands the write to the proposer; whole-store scans go to `maintenance`
+          .directExecutor()
           .addService(ServerInterceptors.intercept(
               new KvService(store, p, headers, leases, b.maxRequestBytes, b.maxTxnOps), limit))
-          .addService(ServerInterceptors.intercept(new MaintenanceService(store, backend, headers), limit))
+          .addService(ServerInterceptors.intercept(new MaintenanceService(store, backend, headers, maintenance), limit))
           .addService(ServerInterceptors.intercept(new ClusterService(store, headers, () -> self), limit))
           .build()
           .start();
@@ -83,6 +94,7 @@ public final class DkvServer implements AutoCloseable {
       if (p != null) {
         p.close();
       }
+      maintenance.shutdown();
       backend.close();
       throw e;
     }
@@ -145,6 +157,12 @@ public final class DkvServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       grpc.shutdownNow();
+    }
+    maintenance.shutdown();
+    try {
+      maintenance.awaitTermination(60, TimeUnit.SECONDS); // a defragment in progress, before the store closes
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     if (autoCompactor != null) {
       autoCompactor.close();
