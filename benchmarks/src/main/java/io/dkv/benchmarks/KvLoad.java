@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,19 +105,33 @@ public final class KvLoad implements Callable<Integer> {
       if (target.equals("etcd")) {
         try (EtcdProcess etcd = EtcdProcess.start()) {
           log.info("etcd at {}", etcd.endpoint());
-          return runPhases(target, etcd.endpoint());
+          return runPhases(target, etcd.endpoint(), childCpu());
         }
       }
       try (DkvProcess dkv = DkvProcess.start(dir.resolve("data"), 0, dkvJvmFlags)) {
         log.info("dkv-server at {}, pid {}", dkv.endpoint(), dkv.pid());
-        return runPhases(target, dkv.endpoint());
+        return runPhases(target, dkv.endpoint(), cpu(ProcessHandle.of(dkv.pid()).orElseThrow()));
       }
     } finally {
       deleteTree(dir);
     }
   }
 
-  private Map<Phase, LoadPhase.Result> runPhases(String target, String endpoint) throws InterruptedException {
+  /** The server's CPU time: etcd is the only child process while it runs (EtcdProcess hides its pid). */
+  private static LongSupplier childCpu() {
+    List<ProcessHandle> children = ProcessHandle.current().children().filter(ProcessHandle::isAlive).toList();
+    if (children.size() != 1) {
+      throw new IllegalStateException("expected etcd as the only child process: " + children);
+    }
+    return cpu(children.get(0));
+  }
+
+  private static LongSupplier cpu(ProcessHandle process) {
+    return () -> process.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+  }
+
+  private Map<Phase, LoadPhase.Result> runPhases(String target, String endpoint, LongSupplier serverCpu)
+      throws InterruptedException {
     ByteSequence[] keySpace = new ByteSequence[keys];
     for (int i = 0; i < keys; i++) {
       keySpace[i] = ByteSequence.from(String.format("bench/%06d", i), StandardCharsets.UTF_8);
@@ -133,7 +148,7 @@ public final class KvLoad implements Callable<Integer> {
       AtomicLong puts = new AtomicLong(); // shared by the put phases: they walk the key space in turn
       LoadPhase.Operation put = n -> kv.put(keySpace[(int) (n % keys)], value);
       for (Phase phase : List.of(Phase.PUT_1, Phase.PUT_16, Phase.PUT_128)) {
-        results.put(phase, run(target, phase, new LoadPhase(phase.inFlight, put, puts), warmup, duration));
+        results.put(phase, run(target, phase, new LoadPhase(phase.inFlight, put, puts, serverCpu), warmup, duration));
       }
       long written = Math.min(puts.get(), keys); // keys [0, written) exist
       LoadPhase.Operation get = n -> kv.get(keySpace[(int) (n % written)]).thenApply(r -> {
@@ -143,7 +158,7 @@ public final class KvLoad implements Callable<Integer> {
         return r;
       });
       results.put(Phase.GET_16, run(target, Phase.GET_16,
-          new LoadPhase(Phase.GET_16.inFlight, get, new AtomicLong()), warmup, duration));
+          new LoadPhase(Phase.GET_16.inFlight, get, new AtomicLong(), serverCpu), warmup, duration));
     }
     return results;
   }
@@ -151,8 +166,9 @@ public final class KvLoad implements Callable<Integer> {
   private static LoadPhase.Result run(String target, Phase phase, LoadPhase load, Duration warmup,
       Duration duration) throws InterruptedException {
     LoadPhase.Result r = load.run(warmup, duration);
-    log.info("{} {}: {} ops/s, p50 {} ms, p99 {} ms, {} errors", target, phase.label,
-        Math.round(r.opsPerSecond()), r.p50Millis(), r.p99Millis(), r.errors());
+    log.info("{} {}: {} ops/s, p50 {} ms, p99 {} ms, server CPU {} µs/op, {} errors", target, phase.label,
+        Math.round(r.opsPerSecond()), r.p50Millis(), r.p99Millis(), Math.round(r.serverCpuMicrosPerOp()),
+        r.errors());
     if (r.firstError() != null) {
       log.warn("{} {}: first error", target, phase.label, r.firstError());
     }

@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongFunction;
+import java.util.function.LongSupplier;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 
@@ -21,10 +22,16 @@ final class LoadPhase {
   interface Operation extends LongFunction<CompletableFuture<?>> {}
 
   /**
-   * What a measured run did: completed calls, failed calls (and the first failure, or null), wall time and
-   * the latency histogram (µs).
+   * What a measured run did: completed calls, failed calls (and the first failure, or null), wall time, the
+   * CPU time the server process used meanwhile, and the latency histogram (µs).
    */
-  record Result(long ops, long errors, Throwable firstError, long nanos, Histogram latencyMicros) {
+  record Result(long ops, long errors, Throwable firstError, long nanos, long serverCpuNanos,
+      Histogram latencyMicros) {
+    /** Server CPU per completed call: what the server costs, whatever else shares the machine. */
+    double serverCpuMicrosPerOp() {
+      return serverCpuNanos / 1000.0 / ops;
+    }
+
     double opsPerSecond() {
       return ops * 1e9 / nanos;
     }
@@ -41,12 +48,17 @@ final class LoadPhase {
   private final int inFlight;
   private final Operation op;
   private final AtomicLong sequence;
+  private final LongSupplier serverCpuNanos;
 
-  /** {@code sequence} numbers the calls; phases that share it continue each other's sequence. */
-  LoadPhase(int inFlight, Operation op, AtomicLong sequence) {
+  /**
+   * {@code sequence} numbers the calls; phases that share it continue each other's sequence.
+   * {@code serverCpuNanos} reads the server process's total CPU time.
+   */
+  LoadPhase(int inFlight, Operation op, AtomicLong sequence, LongSupplier serverCpuNanos) {
     this.inFlight = inFlight;
     this.op = op;
     this.sequence = sequence;
+    this.serverCpuNanos = serverCpuNanos;
   }
 
   /** Runs unmeasured for {@code warmup}, then measured for {@code duration}; returns the measured part. */
@@ -63,6 +75,7 @@ final class LoadPhase {
     AtomicLong ops = new AtomicLong();
     AtomicLong errors = new AtomicLong();
     AtomicReference<Throwable> firstError = new AtomicReference<>();
+    long cpuStart = serverCpuNanos.getAsLong();
     long start = System.nanoTime();
     long end = start + duration.toNanos();
     while (true) {
@@ -91,6 +104,8 @@ final class LoadPhase {
       });
     }
     permits.acquire(inFlight); // let every call in flight finish, and count it
-    return new Result(ops.get(), errors.get(), firstError.get(), System.nanoTime() - start, latency);
+    long nanos = System.nanoTime() - start;
+    return new Result(ops.get(), errors.get(), firstError.get(), nanos, serverCpuNanos.getAsLong() - cpuStart,
+        latency);
   }
 }

@@ -38,6 +38,15 @@ final class Report {
       out.append('\n');
     }
 
+    out.append("\nServer CPU per call, µs (the server process only; the client's CPU is not counted):\n\n| phase |");
+    results.keySet().forEach(t -> out.append(' ').append(t).append(" |"));
+    out.append("\n| --- |").append(" ---: |".repeat(results.size())).append('\n');
+    for (Phase phase : Phase.values()) {
+      out.append("| ").append(phase.label).append(" |");
+      results.values().forEach(r -> out.append(String.format(" %.0f |", r.get(phase).serverCpuMicrosPerOp())));
+      out.append('\n');
+    }
+
     long errors = results.values().stream().flatMap(m -> m.values().stream())
         .mapToLong(LoadPhase.Result::errors).sum();
     if (errors > 0) {
