@@ -23,13 +23,18 @@ final class LoadPhase {
 
   /**
    * What a measured run did: completed calls, failed calls (and the first failure, or null), wall time, the
-   * CPU time the server process used meanwhile, and the latency histogram (µs).
+   * CPU time the server process and this (client) process used meanwhile, and the latency histogram (µs).
    */
   record Result(long ops, long errors, Throwable firstError, long nanos, long serverCpuNanos,
-      Histogram latencyMicros) {
+      long clientCpuNanos, Histogram latencyMicros) {
     /** Server CPU per completed call: what the server costs, whatever else shares the machine. */
     double serverCpuMicrosPerOp() {
       return serverCpuNanos / 1000.0 / ops;
+    }
+
+    /** This process's (the jetcd client's) CPU per completed call. */
+    double clientCpuMicrosPerOp() {
+      return clientCpuNanos / 1000.0 / ops;
     }
 
     double opsPerSecond() {
@@ -76,6 +81,7 @@ final class LoadPhase {
     AtomicLong errors = new AtomicLong();
     AtomicReference<Throwable> firstError = new AtomicReference<>();
     long cpuStart = serverCpuNanos.getAsLong();
+    long clientCpuStart = clientCpuNanos();
     long start = System.nanoTime();
     long end = start + duration.toNanos();
     while (true) {
@@ -106,6 +112,10 @@ final class LoadPhase {
     permits.acquire(inFlight); // let every call in flight finish, and count it
     long nanos = System.nanoTime() - start;
     return new Result(ops.get(), errors.get(), firstError.get(), nanos, serverCpuNanos.getAsLong() - cpuStart,
-        latency);
+        clientCpuNanos() - clientCpuStart, latency);
+  }
+
+  private static long clientCpuNanos() {
+    return ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
   }
 }

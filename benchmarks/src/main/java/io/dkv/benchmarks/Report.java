@@ -10,9 +10,9 @@ final class Report {
 
   static String render(Map<String, Map<Phase, LoadPhase.Result>> results, KvLoad options) {
     StringBuilder out = new StringBuilder();
-    out.append(String.format("%d s measured after %d s warm-up per phase; %d keys, %d-byte values; "
-            + "one jetcd client%n%n", options.durationSeconds, options.warmupSeconds, options.keys,
-        options.valueBytes));
+    out.append(String.format("%d s measured after %d s warm-up per phase (and %d s of puts before the first); "
+            + "%d keys, %d-byte values; one jetcd client%n%n", options.durationSeconds, options.warmupSeconds,
+        options.initialWarmupSeconds, options.keys, options.valueBytes));
     boolean both = results.containsKey("etcd") && results.containsKey("dkv");
 
     out.append("| phase |");
@@ -38,12 +38,14 @@ final class Report {
       out.append('\n');
     }
 
-    out.append("\nServer CPU per call, µs (the server process only; the client's CPU is not counted):\n\n| phase |");
-    results.keySet().forEach(t -> out.append(' ').append(t).append(" |"));
-    out.append("\n| --- |").append(" ---: |".repeat(results.size())).append('\n');
+    out.append("\nCPU per call, µs, of the server process and of the client (this JVM):\n\n| phase |");
+    results.keySet().forEach(t -> out.append(' ').append(t).append(" server |"));
+    results.keySet().forEach(t -> out.append(" client of ").append(t).append(" |"));
+    out.append("\n| --- |").append(" ---: |".repeat(2 * results.size())).append('\n');
     for (Phase phase : Phase.values()) {
       out.append("| ").append(phase.label).append(" |");
       results.values().forEach(r -> out.append(String.format(" %.0f |", r.get(phase).serverCpuMicrosPerOp())));
+      results.values().forEach(r -> out.append(String.format(" %.0f |", r.get(phase).clientCpuMicrosPerOp())));
       out.append('\n');
     }
 
