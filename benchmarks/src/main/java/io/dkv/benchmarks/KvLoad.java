@@ -17,8 +17,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,9 +29,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The load harness: starts a real etcd and a dkv-server, each in a process of its own on this machine, one
- * after the other, and runs the same jetcd workload against each: durable puts at 1, 16 and 128 requests in
- * flight, then linearizable gets at 16 in flight, over a bounded key space. Prints a Markdown report with
+ * The load harness: starts a real etcd and a dkv-server, each in a process of its own on this machine, and
+ * runs the same jetcd workload against each, phase by phase, one server at a time: durable puts at 1, 16 and
+ * 128 requests in flight, then linearizable gets at 16 in flight, over a bounded key space. Prints a Markdown report with
  * the throughput ratio dkv/etcd and the goals of the benchmark issue.
  */
 @Command(name = "kv-load", mixinStandardHelpOptions = true, sortOptions = false,
@@ -92,8 +94,31 @@ public final class KvLoad implements Callable<Integer> {
       throw new IllegalStateException("etcd is not installed (set ETCD_BIN, or put etcd on the PATH)");
     }
     Map<String, Map<Phase, LoadPhase.Result>> results = new LinkedHashMap<>();
-    for (String target : targets) {
-      results.put(target, runTarget(target));
+    Path dir = Files.createTempDirectory("kv-load");
+    List<AutoCloseable> open = new ArrayList<>(); // closed in reverse order
+    try {
+      List<Target> started = new ArrayList<>();
+      for (String name : targets) {
+        started.add(start(name, dir, open));
+        results.put(name, new LinkedHashMap<>());
+      }
+      for (Target t : started) {
+        if (initialWarmupSeconds > 0) {
+          t.load(Phase.PUT_128).run(Duration.ZERO, Duration.ofSeconds(initialWarmupSeconds));
+        }
+      }
+      // phase by phase, each server in turn: both see the same warm client and nearly the same machine load
+      for (Phase phase : Phase.values()) {
+        for (Target t : started) {
+          results.get(t.name).put(phase, run(t.name, phase, t.load(phase), Duration.ofSeconds(warmupSeconds),
+              Duration.ofSeconds(durationSeconds)));
+        }
+      }
+    } finally {
+      for (int i = open.size() - 1; i >= 0; i--) {
+        open.get(i).close();
+      }
+      deleteTree(dir);
     }
     String report = Report.render(results, this);
     System.out.print(report);
@@ -103,72 +128,85 @@ public final class KvLoad implements Callable<Integer> {
     return 0;
   }
 
-  private Map<Phase, LoadPhase.Result> runTarget(String target) throws Exception {
-    Path dir = Files.createTempDirectory("kv-load-" + target);
-    try {
-      if (target.equals("etcd")) {
-        try (EtcdProcess etcd = EtcdProcess.start()) {
-          log.info("etcd at {}", etcd.endpoint());
-          return runPhases(target, etcd.endpoint(), childCpu());
-        }
-      }
-      try (DkvProcess dkv = DkvProcess.start(dir.resolve("data"), 0, dkvJvmFlags)) {
-        log.info("dkv-server at {}, pid {}", dkv.endpoint(), dkv.pid());
-        return runPhases(target, dkv.endpoint(), cpu(ProcessHandle.of(dkv.pid()).orElseThrow()));
-      }
-    } finally {
-      deleteTree(dir);
+  /** Starts a server and a jetcd client for it; both are added to {@code open}. */
+  private Target start(String name, Path dir, List<AutoCloseable> open) throws IOException {
+    String endpoint;
+    ProcessHandle process;
+    if (name.equals("etcd")) {
+      Set<Long> before = children();
+      EtcdProcess etcd = EtcdProcess.start();
+      open.add(etcd);
+      endpoint = etcd.endpoint();
+      // EtcdProcess does not expose its pid: etcd is the child process that was not there before
+      process = ProcessHandle.current().children().filter(c -> !before.contains(c.pid())).findFirst()
+          .orElseThrow(() -> new IllegalStateException("cannot find the etcd process"));
+    } else {
+      DkvProcess dkv = DkvProcess.start(dir.resolve("dkv-data"), 0, dkvJvmFlags);
+      open.add(dkv);
+      endpoint = dkv.endpoint();
+      process = ProcessHandle.of(dkv.pid()).orElseThrow();
     }
+    log.info("{} at {}, pid {}", name, endpoint, process.pid());
+    Client client = Client.builder().endpoints(endpoint).build();
+    open.add(client);
+    return new Target(name, client.getKVClient(), process, keySpace(), value());
   }
 
-  /** The server's CPU time: etcd is the only child process while it runs (EtcdProcess hides its pid). */
-  private static LongSupplier childCpu() {
-    List<ProcessHandle> children = ProcessHandle.current().children().filter(ProcessHandle::isAlive).toList();
-    if (children.size() != 1) {
-      throw new IllegalStateException("expected etcd as the only child process: " + children);
-    }
-    return cpu(children.get(0));
+  private static Set<Long> children() {
+    return ProcessHandle.current().children().map(ProcessHandle::pid).collect(Collectors.toSet());
   }
 
-  private static LongSupplier cpu(ProcessHandle process) {
-    return () -> process.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
-  }
-
-  private Map<Phase, LoadPhase.Result> runPhases(String target, String endpoint, LongSupplier serverCpu)
-      throws InterruptedException {
+  private ByteSequence[] keySpace() {
     ByteSequence[] keySpace = new ByteSequence[keys];
     for (int i = 0; i < keys; i++) {
       keySpace[i] = ByteSequence.from(String.format("bench/%06d", i), StandardCharsets.UTF_8);
     }
+    return keySpace;
+  }
+
+  private ByteSequence value() {
     byte[] bytes = new byte[valueBytes];
     new Random(42).nextBytes(bytes);
-    ByteSequence value = ByteSequence.from(bytes);
-    Duration warmup = Duration.ofSeconds(warmupSeconds);
-    Duration duration = Duration.ofSeconds(durationSeconds);
+    return ByteSequence.from(bytes);
+  }
 
-    Map<Phase, LoadPhase.Result> results = new LinkedHashMap<>();
-    try (Client client = Client.builder().endpoints(endpoint).build()) {
-      KV kv = client.getKVClient();
-      AtomicLong puts = new AtomicLong(); // shared by the put phases: they walk the key space in turn
-      LoadPhase.Operation put = n -> kv.put(keySpace[(int) (n % keys)], value);
-      if (initialWarmupSeconds > 0) {
-        new LoadPhase(Phase.PUT_128.inFlight, put, puts, serverCpu)
-            .run(Duration.ZERO, Duration.ofSeconds(initialWarmupSeconds));
-      }
-      for (Phase phase : List.of(Phase.PUT_1, Phase.PUT_16, Phase.PUT_128)) {
-        results.put(phase, run(target, phase, new LoadPhase(phase.inFlight, put, puts, serverCpu), warmup, duration));
-      }
-      long written = Math.min(puts.get(), keys); // keys [0, written) exist
-      LoadPhase.Operation get = n -> kv.get(keySpace[(int) (n % written)]).thenApply(r -> {
-        if (r.getCount() != 1) {
-          throw new IllegalStateException("a written key is missing: " + keySpace[(int) (n % written)]);
-        }
-        return r;
-      });
-      results.put(Phase.GET_16, run(target, Phase.GET_16,
-          new LoadPhase(Phase.GET_16.inFlight, get, new AtomicLong(), serverCpu), warmup, duration));
+  /** One server under load, its client, and how far its puts have got. */
+  private static final class Target {
+    final String name;
+    final KV kv;
+    final LongSupplier cpu;
+    final ByteSequence[] keySpace;
+    final ByteSequence value;
+    final AtomicLong puts = new AtomicLong(); // shared by the put phases: they walk the key space in turn
+
+    Target(String name, KV kv, ProcessHandle process, ByteSequence[] keySpace, ByteSequence value) {
+      this.name = name;
+      this.kv = kv;
+      this.cpu = () -> process.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+      this.keySpace = keySpace;
+      this.value = value;
     }
-    return results;
+
+    /** The load of a phase; a get phase reads the keys the puts before it wrote. */
+    LoadPhase load(Phase phase) {
+      if (phase != Phase.GET_16) {
+        int keys = keySpace.length;
+        return new LoadPhase(phase.inFlight, n -> kv.put(keySpace[(int) (n % keys)], value), puts, cpu);
+      }
+      long written = Math.min(puts.get(), keySpace.length); // keys [0, written) exist
+      if (written == 0) {
+        throw new IllegalStateException("no key was written before the get phase");
+      }
+      return new LoadPhase(phase.inFlight, n -> {
+        ByteSequence key = keySpace[(int) (n % written)];
+        return kv.get(key).thenApply(r -> {
+          if (r.getCount() != 1) {
+            throw new IllegalStateException("a written key is missing: " + key);
+          }
+          return r;
+        });
+      }, new AtomicLong(), cpu);
+    }
   }
 
   private static LoadPhase.Result run(String target, Phase phase, LoadPhase load, Duration warmup,
