@@ -16,8 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.Callable;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
@@ -89,6 +89,9 @@ public final class KvLoad implements Callable<Integer> {
       if (!t.equals("etcd") && !t.equals("dkv")) {
         throw new CommandLine.ParameterException(new CommandLine(this), "unknown target " + t);
       }
+    }
+    if (Set.copyOf(targets).size() != targets.size()) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "a target is named twice: " + targets);
     }
     if (EtcdProcess.binary() == null && targets.contains("etcd")) {
       throw new IllegalStateException("etcd is not installed (set ETCD_BIN, or put etcd on the PATH)");
