@@ -22,6 +22,8 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.rocksdb.WriteBatch;
 import org.slf4j.Logger;
@@ -48,6 +50,12 @@ public final class DkvServer implements AutoCloseable {
   private final WatchHub watchHub;
   private final LocalProposer proposer;
   private final AutoCompactor autoCompactor;
+  private final ExecutorService maintenance =
+      Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "dkv-maintenance");
+        t.setDaemon(true);
+        return t;
+      });
   private final Server grpc;
   private final String endpoint;
   private volatile Member self;
@@ -71,9 +79,12 @@ public final class DkvServer implements AutoCloseable {
               4 * (b.maxRequestBytes + MessageSizeLimit.GRPC_OVERHEAD_BYTES)))
           .permitKeepAliveTime(5, TimeUnit.SECONDS)
           .permitKeepAliveWithoutCalls(true)
+          // calls run on the event loop that read them: every handler either answers from memory and the
+          // store at once or hands the write to the proposer; whole-store scans go to `maintenance`
+          .directExecutor()
           .addService(ServerInterceptors.intercept(
               new KvService(store, p, headers, leases, b.maxRequestBytes, b.maxTxnOps), limit))
-          .addService(ServerInterceptors.intercept(new MaintenanceService(store, backend, headers), limit))
+          .addService(ServerInterceptors.intercept(new MaintenanceService(store, backend, headers, maintenance), limit))
           .addService(ServerInterceptors.intercept(new ClusterService(headers, () -> self), limit))
           .addService(ServerInterceptors.intercept(new WatchService(hub), limit))
           .build()
@@ -93,6 +104,7 @@ public final class DkvServer implements AutoCloseable {
       if (hub != null) {
         hub.close();
       }
+      maintenance.shutdown();
       backend.close();
       throw e;
     }
@@ -157,6 +169,12 @@ public final class DkvServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       grpc.shutdownNow();
+    }
+    maintenance.shutdown();
+    try {
+      maintenance.awaitTermination(60, TimeUnit.SECONDS); // a defragment in progress, before the store closes
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     if (autoCompactor != null) {
       autoCompactor.close();

@@ -5,6 +5,8 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -27,6 +29,15 @@ final class Calls {
     }
     obs.onNext(resp);
     obs.onCompleted();
+  }
+
+  /** As {@link #answer}, but computes the answer on {@code executor}. */
+  static <T> void answerOn(Executor executor, StreamObserver<T> obs, Supplier<T> body) {
+    try {
+      executor.execute(() -> answer(obs, body));
+    } catch (RejectedExecutionException e) {
+      obs.onError(Status.UNAVAILABLE.withDescription("server is stopping").asRuntimeException());
+    }
   }
 
   static <R, T> void answerAsync(StreamObserver<T> obs, CompletableFuture<R> future, Function<R, T> finish) {

@@ -15,6 +15,7 @@ import io.etcd.jetcd.api.MaintenanceGrpc;
 import io.etcd.jetcd.api.StatusRequest;
 import io.etcd.jetcd.api.StatusResponse;
 import io.grpc.stub.StreamObserver;
+import java.util.concurrent.Executor;
 
 /** Etcd's Maintenance service: Status, Hash, HashKV, Defragment and Alarm (DKV raises no alarms). */
 public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
@@ -25,11 +26,17 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
   private final MvccStore store;
   private final Backend backend;
   private final Headers headers;
+  private final Executor slow;
 
-  public MaintenanceService(MvccStore store, Backend backend, Headers headers) {
+  /**
+   * {@code slow} runs the calls that scan or rewrite the whole store (hash, hashKV, defragment), so they never
+   * hold a gRPC event-loop thread.
+   */
+  public MaintenanceService(MvccStore store, Backend backend, Headers headers, Executor slow) {
     this.store = store;
     this.backend = backend;
     this.headers = headers;
+    this.slow = slow;
   }
 
   /** Etcd's raftAppliedIndex field of StatusResponse, which jetcd's older proto lacks. */
@@ -54,7 +61,7 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
 
   @Override
   public void hash(HashRequest request, StreamObserver<HashResponse> obs) {
-    Calls.answer(obs, () -> {
+    Calls.answerOn(slow, obs, () -> {
       MvccStore.Hash h = store.hashAll();
       return HashResponse.newBuilder().setHeader(headers.at(h.currentRev())).setHash(h.hash()).build();
     });
@@ -62,7 +69,7 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
 
   @Override
   public void hashKV(HashKVRequest request, StreamObserver<HashKVResponse> obs) {
-    Calls.answer(obs, () -> {
+    Calls.answerOn(slow, obs, () -> {
       MvccStore.Hash h = store.hashKv(request.getRevision());
       return HashKVResponse.newBuilder()
           .setHeader(headers.at(h.currentRev()))
@@ -74,7 +81,7 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
 
   @Override
   public void defragment(DefragmentRequest request, StreamObserver<DefragmentResponse> obs) {
-    Calls.answer(obs, () -> {
+    Calls.answerOn(slow, obs, () -> {
       backend.defragment();
       return DefragmentResponse.newBuilder().setHeader(headers.at(store.committedRevision())).build();
     });
