@@ -298,6 +298,10 @@ class WatchGuaranteesTest {
         return clients.stream().allMatch(c -> c.lastCovered >= last);
       });
 
+      for (Client c : clients) {
+        c.channel.shutdownNow(); // nothing more arrives while the history is checked
+        c.channel.awaitTermination(10, TimeUnit.SECONDS);
+      }
       int events = 0;
       List<String> problems = new ArrayList<>();
       for (Client c : clients) {

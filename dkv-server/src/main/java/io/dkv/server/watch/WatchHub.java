@@ -72,6 +72,7 @@ public final class WatchHub implements AutoCloseable {
   private final Set<Watcher> unsynced = new LinkedHashSet<>();
   private final Set<WatchStream> streams = new LinkedHashSet<>();
   private boolean syncScheduled;
+  private ResponseHeader lastHeader;
 
   /**
    * @param header builds a response header at a revision
@@ -227,28 +228,22 @@ public final class WatchHub implements AutoCloseable {
 
   // --- delivery to synced watchers ---
 
+  /**
+   * Delivers a committed group of revisions: each synced watcher gets one response with all its events of
+   * the group (whole revisions, in order), so a burst of writes costs a response per watcher, not one per
+   * watcher and revision. A watcher whose stream is full gets nothing now and catches up from storage.
+   */
   private void deliver(List<Event> events) {
-    int i = 0;
-    while (i < events.size()) {
-      long rev = events.get(i).getKv().getModRevision();
-      int j = i;
-      while (j < events.size() && events.get(j).getKv().getModRevision() == rev) {
-        j++;
-      }
-      deliverRevision(rev, events.subList(i, j));
-      i = j;
-    }
-  }
-
-  private void deliverRevision(long rev, List<Event> events) {
     Map<Watcher, List<Event>> matched = new LinkedHashMap<>();
     for (Event e : events) {
+      long rev = e.getKv().getModRevision();
       synced.forEachCovering(e.getKv().getKey(), w -> {
         if (rev >= w.nextRev && w.wants(e)) {
-          matched.computeIfAbsent(w, k -> new ArrayList<>(1)).add(e);
+          matched.computeIfAbsent(w, k -> new ArrayList<>(2)).add(e);
         }
       });
     }
+    long rev = events.get(events.size() - 1).getKv().getModRevision();
     hubRev = rev;
     Map<Event, KeyValue> prevCache = new IdentityHashMap<>();
     for (Map.Entry<Watcher, List<Event>> m : matched.entrySet()) {
@@ -259,7 +254,7 @@ public final class WatchHub implements AutoCloseable {
         // the client is not reading: nothing is buffered for it; it catches up from storage later
         synced.remove(w);
         w.synced = false;
-        w.nextRev = rev;
+        w.nextRev = m.getValue().get(0).getKv().getModRevision();
         unsynced.add(w);
       }
     }
@@ -394,7 +389,7 @@ public final class WatchHub implements AutoCloseable {
         out.add(prev == null || prev.equals(KeyValue.getDefaultInstance()) ? e : e.toBuilder().setPrevKv(prev).build());
       }
     }
-    WatchResponse r = WatchResponse.newBuilder().setHeader(header.apply(rev)).setWatchId(w.id)
+    WatchResponse r = WatchResponse.newBuilder().setHeader(headerAt(rev)).setWatchId(w.id)
         .addAllEvents(out).build();
     if (!w.fragment || r.getSerializedSize() < maxRequestBytes || out.size() < 2) {
       w.stream.send(r);
@@ -417,6 +412,14 @@ public final class WatchHub implements AutoCloseable {
       }
       w.stream.send(part.build());
     }
+  }
+
+  /** The header at {@code rev}; the last one is kept, since a revision's responses to all watchers share it. */
+  private ResponseHeader headerAt(long rev) {
+    if (lastHeader == null || lastHeader.getRevision() != rev) {
+      lastHeader = header.apply(rev);
+    }
+    return lastHeader;
   }
 
   /** The key's value before the event, as etcd sends in prev_kv; a default instance when there is none. */
