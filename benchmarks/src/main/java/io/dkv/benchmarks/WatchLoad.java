@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,6 +67,10 @@ public final class WatchLoad implements Callable<Integer> {
   @Option(names = "--output", description = "Also write the report to this file.")
   Path output;
 
+  @Option(names = "--parts", split = ",", description = "Which measures to run: fanout, latency, heap, matching "
+      + "(default: all).")
+  Set<String> parts = Set.of("fanout", "latency", "heap", "matching");
+
   private static final int WATCHERS_PER_STREAM = 100;
 
   /** A server under test with its gRPC channels. */
@@ -79,17 +84,17 @@ public final class WatchLoad implements Callable<Integer> {
     Map<String, Map<Integer, Histogram>> matching = new LinkedHashMap<>();
     Path dir = Files.createTempDirectory("watch-load");
     for (String name : List.of("etcd", "dkv")) {
-      try (Closer c = new Closer()) {
+      if (parts.contains("fanout")) try (Closer c = new Closer()) {
         Target t = start(name, dir.resolve(name), c);
         fanOut(t, "warm/", fanoutPuts / 4); // warms up the server (dkv's JIT) and the client; not counted
         fanout.put(name, fanOut(t, "fan/", fanoutPuts));
       }
-      try (Closer c = new Closer()) {
+      if (parts.contains("latency")) try (Closer c = new Closer()) {
         Target t = start(name, dir.resolve(name + "-lat"), c);
         latency.put(name, latency(t));
       }
       Map<Integer, Histogram> m = new LinkedHashMap<>();
-      for (int n : matchingWatchers) {
+      for (int n : parts.contains("matching") ? matchingWatchers : List.<Integer>of()) {
         if (name.equals("etcd") && n > 10_000) {
           continue; // etcd with 100k watchers needs more than this machine gives a benchmark
         }
@@ -100,12 +105,13 @@ public final class WatchLoad implements Callable<Integer> {
       }
       matching.put(name, m);
     }
-    double[] heap;
-    try (Closer c = new Closer()) {
+    double[] heap = null;
+    if (parts.contains("heap")) try (Closer c = new Closer()) {
       Target t = start("dkv", dir.resolve("dkv-heap"), c);
       heap = heapPerIdleWatcher(t);
     }
 
+    if (!fanout.isEmpty()) {
     report.append(String.format("(a) fan-out: %d prefix watchers, %d puts; events delivered per second until "
         + "every watcher has every event%n%n| server | seconds | events/s |%n| --- | ---: | ---: |%n",
         fanoutWatchers, fanoutPuts));
@@ -113,7 +119,9 @@ public final class WatchLoad implements Callable<Integer> {
     double fanRatio = fanout.get("dkv")[1] / fanout.get("etcd")[1];
     report.append(String.format("%ndkv/etcd: %.2fx (goal: at least 3x) — %s%n%n", fanRatio,
         fanRatio >= 3 ? "met" : "**not met**"));
+    }
 
+    if (!latency.isEmpty()) {
     report.append(String.format("(b) latency: %d watchers, %d puts/s for %d s; put sent to event received, ms"
         + "%n%n| server | p50 | p99 | max |%n| --- | ---: | ---: | ---: |%n", latencyWatchers, latencyRate,
         latencySeconds));
@@ -123,16 +131,21 @@ public final class WatchLoad implements Callable<Integer> {
         / latency.get("etcd").getValueAtPercentile(99);
     report.append(String.format("%ndkv p99 / etcd p99: %.2f (goal: at most 0.2) — %s%n%n", p99Ratio,
         p99Ratio <= 0.2 ? "met" : "**not met**"));
+    }
 
+    if (heap != null) {
     report.append(String.format("(c) dkv-server heap per idle watcher (%d watchers on distinct keys, %d per "
         + "stream; heap after a full GC): %.0f bytes per watcher (goal: under etcd's published 350) — %s; "
         + "each stream itself: %.0f bytes%n%n", idleWatchers, WATCHERS_PER_STREAM, heap[0],
         heap[0] < 350 ? "met" : "**not met**", heap[1]));
+    }
 
+    if (parts.contains("matching")) {
     report.append("(d) matching cost: watchers on distinct keys, one put at a time to a watched key; "
         + "put sent to event received, ms\n\n| server | watchers | p50 | p99 |\n| --- | ---: | ---: | ---: |\n");
     matching.forEach((n, m) -> m.forEach((count, h) -> report.append(String.format("| %s | %,d | %.2f | %.2f |%n",
         n, count, h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0))));
+    }
     System.out.print(report);
     if (output != null) {
       Files.writeString(output, report.toString());
@@ -272,14 +285,20 @@ public final class WatchLoad implements Callable<Integer> {
   private double[] fanOut(Target t, String prefix, int puts) throws Exception {
     try (Closer c = new Closer()) {
       AtomicLong events = new AtomicLong();
+      AtomicLong responses = new AtomicLong();
       List<WatchCreateRequest> creates = new ArrayList<>();
       for (int i = 0; i < fanoutWatchers; i++) {
         creates.add(WatchCreateRequest.newBuilder().setKey(bs(prefix))
             .setRangeEnd(prefixEnd(prefix)).build());
       }
-      watch(t, c, creates, observer(r -> events.addAndGet(r.getEventsCount())));
+      watch(t, c, creates, observer(r -> {
+        responses.incrementAndGet();
+        events.addAndGet(r.getEventsCount());
+      }));
       KVGrpc.KVStub kv = KVGrpc.newStub(channel(t, c));
       long total = (long) fanoutWatchers * puts;
+      long serverCpu0 = cpuNanos(t.pid());
+      long clientCpu0 = cpuNanos(ProcessHandle.current().pid());
       long start = System.nanoTime();
       putAll(kv, puts, i -> prefix + (i % 100), 128);
       while (events.get() < total) {
@@ -289,6 +308,9 @@ public final class WatchLoad implements Callable<Integer> {
         }
       }
       double secs = (System.nanoTime() - start) / 1e9;
+      System.err.printf("%s fan-out: %d events in %d responses, %.2f s; CPU s: server %.2f, client %.2f%n",
+          t.name(), events.get(), responses.get(), secs, (cpuNanos(t.pid()) - serverCpu0) / 1e9,
+          (cpuNanos(ProcessHandle.current().pid()) - clientCpu0) / 1e9);
       return new double[] {secs, total / secs};
     }
   }
@@ -297,6 +319,7 @@ public final class WatchLoad implements Callable<Integer> {
   private Histogram latency(Target t) throws Exception {
     try (Closer c = new Closer()) {
       Histogram h = new Histogram(TimeUnit.SECONDS.toMicros(10), 3);
+      Histogram acks = new Histogram(TimeUnit.SECONDS.toMicros(10), 3);
       List<WatchCreateRequest> creates = new ArrayList<>();
       for (int i = 0; i < latencyWatchers; i++) {
         creates.add(WatchCreateRequest.newBuilder().setKey(bs("lat/")).setRangeEnd(bs("lat0")).build());
@@ -323,15 +346,24 @@ public final class WatchLoad implements Callable<Integer> {
         for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
           java.util.concurrent.locks.LockSupport.parkNanos(wait); // pacing, without spinning a core
         }
-        ByteBuffer v = ByteBuffer.allocate(64).putLong(System.nanoTime());
+        long sentAt = System.nanoTime();
+        ByteBuffer v = ByteBuffer.allocate(64).putLong(sentAt);
         kv.put(PutRequest.newBuilder().setKey(bs("lat/" + (i % 50))).setValue(ByteString.copyFrom(v.array()))
-            .build(), observer(r -> { }));
+            .build(), observer(r -> {
+              if (sentAt > warmupUntil[0]) {
+                synchronized (acks) {
+                  acks.recordValue(Math.min((System.nanoTime() - sentAt) / 1000, acks.getHighestTrackableValue()));
+                }
+              }
+            }));
       }
       long expected = (long) latencyRate * latencySeconds * latencyWatchers;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (h.getTotalCount() < expected * 99 / 100 && System.nanoTime() < deadline) {
         Thread.sleep(10); // a benchmark driver polling a counter
       }
+      System.err.printf("%s: put acknowledged p50 %.2f ms, p99 %.2f ms%n", t.name(),
+          acks.getValueAtPercentile(50) / 1000.0, acks.getValueAtPercentile(99) / 1000.0);
       return h.copy();
     }
   }
@@ -382,6 +414,10 @@ public final class WatchLoad implements Callable<Integer> {
       long full = heapAfterGc(t.pid());
       return new double[] {(full - withStreams) / (double) rest.size(), (withStreams - empty) / (double) streams};
     }
+  }
+
+  private static long cpuNanos(long pid) {
+    return ProcessHandle.of(pid).flatMap(p -> p.info().totalCpuDuration()).map(Duration::toNanos).orElse(0L);
   }
 
   /** Used heap in bytes after a full GC, from {@code jcmd}. */

@@ -49,6 +49,11 @@ public final class WatchHub implements AutoCloseable {
    * default) and the server never holds much of the history in memory.
    */
   static final long MAX_BYTES_PER_SYNC = 1024 * 1024;
+  /**
+   * How much a stream may have queued before it counts as not ready (gRPC's default is 32 KiB): enough to
+   * keep a fast client's connection busy, and the most the server buffers for a client that stopped reading.
+   */
+  static final int STREAM_BUFFER_BYTES = 1024 * 1024;
   /** Etcd's error for a watch whose range is empty. */
   static final String EMPTY_RANGE = "mvcc: watcher range is empty";
   static final String DUPLICATE_ID = "mvcc: duplicate watch ID provided on the WatchStream";
@@ -111,6 +116,7 @@ public final class WatchHub implements AutoCloseable {
   /** Serves one gRPC Watch stream. */
   public StreamObserver<WatchRequest> open(StreamObserver<WatchResponse> responses) {
     ServerCallStreamObserver<WatchResponse> out = (ServerCallStreamObserver<WatchResponse>) responses;
+    out.setOnReadyThreshold(STREAM_BUFFER_BYTES);
     WatchStream stream = new WatchStream(out);
     out.setOnCancelHandler(() -> execute(() -> close(stream)));
     out.setOnReadyHandler(() -> execute(this::scheduleSync));
@@ -291,7 +297,8 @@ public final class WatchHub implements AutoCloseable {
       from = Math.min(from, w.nextRev);
     }
     long to = Math.min(hubRev, from + MAX_REVS_PER_SYNC - 1);
-    Map<Watcher, List<Event>> found = new IdentityHashMap<>();
+    // one scan for all of them; each watcher then takes its events, while its stream has room
+    List<Event> events = new ArrayList<>();
     if (from <= to) {
       // [last complete revision, revision being read, bytes read]
       long[] scan = {from - 1, -1, 0};
@@ -309,11 +316,7 @@ public final class WatchHub implements AutoCloseable {
           scan[1] = rev;
         }
         scan[2] += e.getSerializedSize();
-        for (Watcher w : ready) {
-          if (rev >= w.nextRev && w.covers(e.getKv().getKey()) && w.wants(e)) {
-            found.computeIfAbsent(w, k -> new ArrayList<>()).add(e);
-          }
-        }
+        events.add(e);
         return true;
       });
       if (cut[0]) {
@@ -327,14 +330,16 @@ public final class WatchHub implements AutoCloseable {
         cancelCompacted(w, compactedAfter); // history it needed went away while we read it
         continue;
       }
-      if (w.nextRev > to) {
-        continue;
+      if (w.nextRev > to || !w.stream.ready()) {
+        continue; // up to date for this step, or its stream is full: a later step serves it
       }
-      List<Event> evs = found.get(w);
-      if (evs != null) {
-        if (!w.stream.ready()) {
-          continue;
+      List<Event> evs = new ArrayList<>();
+      for (Event e : events) {
+        if (e.getKv().getModRevision() >= w.nextRev && w.covers(e.getKv().getKey()) && w.wants(e)) {
+          evs.add(e);
         }
+      }
+      if (!evs.isEmpty()) {
         send(w, evs, hubRev, prevCache);
       }
       w.nextRev = to + 1;
