@@ -5,7 +5,6 @@ import io.dkv.server.api.Headers;
 import io.dkv.server.api.KvService;
 import io.dkv.server.api.MaintenanceService;
 import io.dkv.server.api.MessageSizeLimit;
-import io.dkv.server.api.WatchService;
 import io.dkv.server.apply.KvOps;
 import io.dkv.server.apply.LocalProposer;
 import io.dkv.server.mvcc.MvccStore;
@@ -86,7 +85,7 @@ public final class DkvServer implements AutoCloseable {
               new KvService(store, p, headers, leases, b.maxRequestBytes, b.maxTxnOps), limit))
           .addService(ServerInterceptors.intercept(new MaintenanceService(store, backend, headers, maintenance), limit))
           .addService(ServerInterceptors.intercept(new ClusterService(headers, () -> self), limit))
-          .addService(ServerInterceptors.intercept(new WatchService(hub), limit))
+          .addService(ServerInterceptors.intercept(hub.service(), limit))
           .build()
           .start();
       endpoint = "http://" + b.host + ":" + grpc.getPort();

@@ -10,7 +10,12 @@ import io.etcd.jetcd.api.ResponseHeader;
 import io.etcd.jetcd.api.WatchCreateRequest;
 import io.etcd.jetcd.api.WatchRequest;
 import io.etcd.jetcd.api.WatchResponse;
+import io.etcd.jetcd.api.WatchGrpc;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -78,6 +83,7 @@ public final class WatchHub implements AutoCloseable {
   private final Set<WatchStream> streams = new LinkedHashSet<>();
   private boolean syncScheduled;
   private ResponseHeader lastHeader;
+  private final EncodedResponses encoder = new EncodedResponses();
 
   /**
    * @param header builds a response header at a revision
@@ -113,9 +119,18 @@ public final class WatchHub implements AutoCloseable {
     execute(() -> deliver(events));
   }
 
+  /** The etcd Watch service, served by this hub. */
+  public ServerServiceDefinition service() {
+    MethodDescriptor<WatchRequest, Object> method = WatchGrpc.getWatchMethod().toBuilder(
+        ProtoUtils.marshaller(WatchRequest.getDefaultInstance()), EncodedResponses.MARSHALLER).build();
+    return ServerServiceDefinition.builder(WatchGrpc.SERVICE_NAME)
+        .addMethod(method, ServerCalls.asyncBidiStreamingCall(this::open))
+        .build();
+  }
+
   /** Serves one gRPC Watch stream. */
-  public StreamObserver<WatchRequest> open(StreamObserver<WatchResponse> responses) {
-    ServerCallStreamObserver<WatchResponse> out = (ServerCallStreamObserver<WatchResponse>) responses;
+  private StreamObserver<WatchRequest> open(StreamObserver<Object> responses) {
+    ServerCallStreamObserver<Object> out = (ServerCallStreamObserver<Object>) responses;
     out.setOnReadyThreshold(STREAM_BUFFER_BYTES);
     WatchStream stream = new WatchStream(out);
     out.setOnCancelHandler(() -> execute(() -> close(stream)));
@@ -264,6 +279,7 @@ public final class WatchHub implements AutoCloseable {
         unsynced.add(w);
       }
     }
+    encoder.clear();
     if (!unsynced.isEmpty()) {
       scheduleSync();
     }
@@ -344,6 +360,7 @@ public final class WatchHub implements AutoCloseable {
       }
       w.nextRev = to + 1;
     }
+    encoder.clear();
     for (Watcher w : ready) {
       if (!w.synced && unsynced.contains(w) && w.nextRev > hubRev) {
         unsynced.remove(w);
@@ -386,6 +403,10 @@ public final class WatchHub implements AutoCloseable {
   // --- sending ---
 
   private void send(Watcher w, List<Event> events, long rev, Map<Event, KeyValue> prevCache) {
+    if (!w.prevKv && !w.fragment) {
+      w.stream.send(encoder.encode(headerAt(rev), w.id, events));
+      return;
+    }
     List<Event> out = events;
     if (w.prevKv) {
       out = new ArrayList<>(events.size());

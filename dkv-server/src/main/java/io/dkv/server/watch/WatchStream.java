@@ -1,6 +1,5 @@
 package io.dkv.server.watch;
 
-import io.etcd.jetcd.api.WatchResponse;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.HashMap;
 import java.util.Map;
@@ -8,13 +7,14 @@ import java.util.Map;
 /** One client's Watch stream: its watchers by id and its outbound side. Owned by the hub thread. */
 final class WatchStream {
 
-  final ServerCallStreamObserver<WatchResponse> out;
+  /** Takes {@link io.etcd.jetcd.api.WatchResponse}s and {@link EncodedResponses.Encoded} ones. */
+  final ServerCallStreamObserver<Object> out;
   final Map<Long, Watcher> watchers = new HashMap<>();
   long nextId;
   boolean progressRequested;
   boolean closed;
 
-  WatchStream(ServerCallStreamObserver<WatchResponse> out) {
+  WatchStream(ServerCallStreamObserver<Object> out) {
     this.out = out;
   }
 
@@ -23,7 +23,7 @@ final class WatchStream {
     return !closed && out.isReady();
   }
 
-  void send(WatchResponse r) {
+  void send(Object r) {
     if (!closed) {
       out.onNext(r);
     }
