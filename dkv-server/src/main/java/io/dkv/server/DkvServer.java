@@ -3,10 +3,11 @@ package io.dkv.server;
 import io.dkv.server.api.ClusterService;
 import io.dkv.server.api.Headers;
 import io.dkv.server.api.KvService;
+import io.dkv.server.api.LeaseService;
 import io.dkv.server.api.MaintenanceService;
 import io.dkv.server.api.MessageSizeLimit;
 import io.dkv.server.api.WatchService;
-import io.dkv.server.apply.KvOps;
+import io.dkv.server.lease.Lessor;
 import io.dkv.server.apply.LocalProposer;
 import io.dkv.server.mvcc.MvccStore;
 import io.dkv.server.storage.Backend;
@@ -46,6 +47,7 @@ public final class DkvServer implements AutoCloseable {
 
   private final Backend backend;
   private final WatchHub watchHub;
+  private final Lessor lessor;
   private final LocalProposer proposer;
   private final AutoCompactor autoCompactor;
   private final Server grpc;
@@ -57,13 +59,16 @@ public final class DkvServer implements AutoCloseable {
     LocalProposer p = null;
     AutoCompactor ac = null;
     WatchHub hub = null;
+    Lessor l = null;
     try {
       MvccStore store = MvccStore.open(backend);
       Headers headers = new Headers(id(backend, "clusterId"), id(backend, "memberId"), 1);
-      KvOps.LeaseCheck leases = lease -> false; // no lease exists until the Lease service does
+      Lessor leases = Lessor.open(backend, store);
       hub = new WatchHub(store, headers::at, b.maxRequestBytes + MessageSizeLimit.GRPC_OVERHEAD_BYTES,
           b.progressNotifyInterval);
       p = new LocalProposer(store, leases, hub::publish);
+      leases.start(p);
+      l = leases;
       ac = autoCompactor(b, store, p);
       MessageSizeLimit limit = new MessageSizeLimit(b.maxRequestBytes);
       grpc = NettyServerBuilder.forAddress(new InetSocketAddress(b.host, b.port))
@@ -76,6 +81,8 @@ public final class DkvServer implements AutoCloseable {
           .addService(ServerInterceptors.intercept(new MaintenanceService(store, backend, headers), limit))
           .addService(ServerInterceptors.intercept(new ClusterService(headers, () -> self), limit))
           .addService(ServerInterceptors.intercept(new WatchService(hub), limit))
+          .addService(ServerInterceptors.intercept(
+              new LeaseService(leases, p, store, headers).withLeaseLeases(), limit))
           .build()
           .start();
       endpoint = "http://" + b.host + ":" + grpc.getPort();
@@ -87,6 +94,9 @@ public final class DkvServer implements AutoCloseable {
       if (ac != null) {
         ac.close();
       }
+      if (l != null) {
+        l.close();
+      }
       if (p != null) {
         p.close();
       }
@@ -97,6 +107,7 @@ public final class DkvServer implements AutoCloseable {
       throw e;
     }
     watchHub = hub;
+    lessor = l;
     proposer = p;
     autoCompactor = ac;
     log.info("dkv-server '{}' serving the etcd v3 API on {}, data in {}", b.name, endpoint, b.dataDir);
@@ -161,6 +172,7 @@ public final class DkvServer implements AutoCloseable {
     if (autoCompactor != null) {
       autoCompactor.close();
     }
+    lessor.close();
     proposer.close();
     backend.close();
     log.info("dkv-server stopped");
