@@ -90,13 +90,18 @@ public final class Lessor implements LeaseState, AutoCloseable {
 
   /** Starts expiring leases: each expired one is proposed to {@code proposer} as a revoke. */
   public synchronized void start(Proposer proposer) {
-    this.proposer = proposer;
+    proposeTo(proposer);
     timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "dkv-lessor");
       t.setDaemon(true);
       return t;
     });
     timer.scheduleWithFixedDelay(this::expire, CHECK_INTERVAL_MS, CHECK_INTERVAL_MS, TimeUnit.MILLISECONDS);
+  }
+
+  /** Where {@link #expire} proposes revokes (tests call {@link #expire} themselves, without the timer). */
+  void proposeTo(Proposer proposer) {
+    this.proposer = proposer;
   }
 
   private void schedule(Lease lease, long now) {
