@@ -4,6 +4,9 @@ import io.dkv.server.api.ClusterService;
 import io.dkv.server.api.Headers;
 import io.dkv.server.api.KvService;
 import io.dkv.server.api.LeaseService;
+import io.dkv.server.api.LockService;
+import io.dkv.server.concurrency.CommitFeed;
+import io.dkv.server.concurrency.Locks;
 import io.dkv.server.api.MaintenanceService;
 import io.dkv.server.api.MessageSizeLimit;
 import io.dkv.server.api.WatchService;
@@ -48,6 +51,7 @@ public final class DkvServer implements AutoCloseable {
   private final Backend backend;
   private final WatchHub watchHub;
   private final Lessor lessor;
+  private final CommitFeed feed = new CommitFeed();
   private final LocalProposer proposer;
   private final AutoCompactor autoCompactor;
   private final Server grpc;
@@ -66,7 +70,11 @@ public final class DkvServer implements AutoCloseable {
       Lessor leases = Lessor.open(backend, store);
       hub = new WatchHub(store, headers::at, b.maxRequestBytes + MessageSizeLimit.GRPC_OVERHEAD_BYTES,
           b.progressNotifyInterval);
-      p = new LocalProposer(store, leases, hub::publish);
+      WatchHub watches = hub;
+      p = new LocalProposer(store, leases, events -> {
+        watches.publish(events);
+        feed.publish(events);
+      });
       leases.start(p);
       l = leases;
       ac = autoCompactor(b, store, p);
@@ -83,6 +91,8 @@ public final class DkvServer implements AutoCloseable {
           .addService(ServerInterceptors.intercept(new WatchService(hub), limit))
           .addService(ServerInterceptors.intercept(
               new LeaseService(leases, p, store, headers).withLeaseLeases(), limit))
+          .addService(ServerInterceptors.intercept(
+              new LockService(new Locks(p, leases, store, feed), headers), limit))
           .build()
           .start();
       endpoint = "http://" + b.host + ":" + grpc.getPort();
@@ -103,6 +113,7 @@ public final class DkvServer implements AutoCloseable {
       if (hub != null) {
         hub.close();
       }
+      feed.close();
       backend.close();
       throw e;
     }
@@ -174,6 +185,7 @@ public final class DkvServer implements AutoCloseable {
     }
     lessor.close();
     proposer.close();
+    feed.close();
     backend.close();
     log.info("dkv-server stopped");
   }
