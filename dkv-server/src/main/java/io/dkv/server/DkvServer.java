@@ -5,6 +5,8 @@ import io.dkv.server.api.Headers;
 import io.dkv.server.api.KvService;
 import io.dkv.server.api.LeaseService;
 import io.dkv.server.api.LockService;
+import io.dkv.server.api.ElectionService;
+import io.dkv.server.concurrency.Elections;
 import io.dkv.server.concurrency.CommitFeed;
 import io.dkv.server.concurrency.Locks;
 import io.dkv.server.api.MaintenanceService;
@@ -93,6 +95,8 @@ public final class DkvServer implements AutoCloseable {
               new LeaseService(leases, p, store, headers).withLeaseLeases(), limit))
           .addService(ServerInterceptors.intercept(
               new LockService(new Locks(p, leases, store, feed), headers), limit))
+          .addService(ServerInterceptors.intercept(
+              new ElectionService(new Elections(p, leases, store, feed), headers), limit))
           .build()
           .start();
       endpoint = "http://" + b.host + ":" + grpc.getPort();
