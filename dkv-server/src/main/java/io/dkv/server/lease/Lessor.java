@@ -258,17 +258,15 @@ public final class Lessor implements LeaseState, AutoCloseable {
 
   /** The ids of all leases, soonest expiry first (as etcd lists them). */
   public List<Long> ids() {
-    List<Lease> all = new ArrayList<>(leases.values());
-    long[] deadlines = new long[all.size()];
-    List<long[]> pairs = new ArrayList<>(all.size());
-    for (int i = 0; i < all.size(); i++) {
-      synchronized (all.get(i)) {
-        deadlines[i] = all.get(i).deadline;
+    record Entry(long deadline, long id) {}
+    List<Entry> all = new ArrayList<>();
+    for (Lease lease : leases.values()) {
+      synchronized (lease) {
+        all.add(new Entry(lease.deadline, lease.id));
       }
-      pairs.add(new long[] {deadlines[i], all.get(i).id});
     }
-    pairs.sort(Comparator.comparingLong(p -> p[0]));
-    return pairs.stream().map(p -> p[1]).toList();
+    all.sort(Comparator.comparingLong(Entry::deadline));
+    return all.stream().map(Entry::id).toList();
   }
 
   /** How many leases exist. */
