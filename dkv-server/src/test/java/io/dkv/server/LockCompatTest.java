@@ -16,6 +16,7 @@ import io.etcd.jetcd.api.lock.LockGrpc;
 import io.etcd.jetcd.api.lock.LockRequest;
 import io.etcd.jetcd.api.lock.LockResponse;
 import io.etcd.jetcd.api.lock.UnlockRequest;
+import io.grpc.Context;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,7 +51,7 @@ class LockCompatTest {
   private static List<String> scenario(int port) throws Exception {
     List<String> out = new ArrayList<>();
     try (Transcript t = new Transcript(port)) {
-      for (long id = 1; id <= 3; id++) {
+      for (long id = 1; id <= 4; id++) {
         t.lease.leaseGrant(LeaseGrantRequest.newBuilder().setID(id).setTTL(60).build());
       }
       LockGrpc.LockBlockingStub blocking = LockGrpc.newBlockingStub(t.channel).withDeadlineAfter(30, TimeUnit.SECONDS);
@@ -64,6 +65,14 @@ class LockCompatTest {
       ListenableFuture<LockResponse> c = async.lock(lock("L", 3));
       await().atMost(Duration.ofSeconds(10)).until(() -> keys(t, "L/") == 3);
       out.add("waiting " + b.isDone() + " " + c.isDone());
+
+      // a waiter that gives up (its call is canceled) withdraws its key
+      Context.CancellableContext gaveUp = Context.current().withCancellation();
+      ListenableFuture<LockResponse> d = gaveUp.call(() -> LockGrpc.newFutureStub(t.channel).lock(lock("L", 4)));
+      await().atMost(Duration.ofSeconds(10)).until(() -> keys(t, "L/") == 4);
+      gaveUp.cancel(null);
+      await().atMost(Duration.ofSeconds(10)).until(() -> keys(t, "L/") == 3);
+      out.add("canceled waiter done " + d.isDone());
 
       out.add("unlock a " + print(blocking.unlock(UnlockRequest.newBuilder().setKey(a.getKey()).build())));
       out.add("b " + print(b.get(10, TimeUnit.SECONDS)));
