@@ -3,9 +3,15 @@ package io.dkv.server;
 import io.dkv.server.api.ClusterService;
 import io.dkv.server.api.Headers;
 import io.dkv.server.api.KvService;
+import io.dkv.server.api.LeaseService;
+import io.dkv.server.api.LockService;
+import io.dkv.server.api.ElectionService;
+import io.dkv.server.concurrency.Elections;
+import io.dkv.server.concurrency.CommitFeed;
+import io.dkv.server.concurrency.Locks;
 import io.dkv.server.api.MaintenanceService;
 import io.dkv.server.api.MessageSizeLimit;
-import io.dkv.server.apply.KvOps;
+import io.dkv.server.lease.Lessor;
 import io.dkv.server.apply.LocalProposer;
 import io.dkv.server.mvcc.MvccStore;
 import io.dkv.server.storage.Backend;
@@ -47,6 +53,8 @@ public final class DkvServer implements AutoCloseable {
 
   private final Backend backend;
   private final WatchHub watchHub;
+  private final Lessor lessor;
+  private final CommitFeed feed = new CommitFeed();
   private final LocalProposer proposer;
   private final AutoCompactor autoCompactor;
   private final ExecutorService maintenance =
@@ -64,13 +72,20 @@ public final class DkvServer implements AutoCloseable {
     LocalProposer p = null;
     AutoCompactor ac = null;
     WatchHub hub = null;
+    Lessor l = null;
     try {
       MvccStore store = MvccStore.open(backend);
       Headers headers = new Headers(id(backend, "clusterId"), id(backend, "memberId"), 1);
-      KvOps.LeaseCheck leases = lease -> false; // no lease exists until the Lease service does
+      Lessor leases = Lessor.open(backend, store);
       hub = new WatchHub(store, headers::at, b.maxRequestBytes + MessageSizeLimit.GRPC_OVERHEAD_BYTES,
           b.progressNotifyInterval);
-      p = new LocalProposer(store, leases, hub::publish);
+      WatchHub watches = hub;
+      p = new LocalProposer(store, leases, events -> {
+        watches.publish(events);
+        feed.publish(events);
+      });
+      leases.start(p);
+      l = leases;
       ac = autoCompactor(b, store, p);
       MessageSizeLimit limit = new MessageSizeLimit(b.maxRequestBytes);
       grpc = NettyServerBuilder.forAddress(new InetSocketAddress(b.host, b.port))
@@ -86,6 +101,12 @@ public final class DkvServer implements AutoCloseable {
           .addService(ServerInterceptors.intercept(new MaintenanceService(store, backend, headers, maintenance), limit))
           .addService(ServerInterceptors.intercept(new ClusterService(headers, () -> self), limit))
           .addService(ServerInterceptors.intercept(hub.service(), limit))
+          .addService(ServerInterceptors.intercept(
+              new LeaseService(leases, p, store, headers).withLeaseLeases(), limit))
+          .addService(ServerInterceptors.intercept(
+              new LockService(new Locks(p, leases, store, feed), headers), limit))
+          .addService(ServerInterceptors.intercept(
+              new ElectionService(new Elections(p, leases, store, feed), headers), limit))
           .build()
           .start();
       endpoint = "http://" + b.host + ":" + grpc.getPort();
@@ -97,6 +118,9 @@ public final class DkvServer implements AutoCloseable {
       if (ac != null) {
         ac.close();
       }
+      if (l != null) {
+        l.close();
+      }
       if (p != null) {
         p.close();
       }
@@ -104,10 +128,12 @@ public final class DkvServer implements AutoCloseable {
         hub.close();
       }
       maintenance.shutdown();
+      feed.close();
       backend.close();
       throw e;
     }
     watchHub = hub;
+    lessor = l;
     proposer = p;
     autoCompactor = ac;
     log.info("dkv-server '{}' serving the etcd v3 API on {}, data in {}", b.name, endpoint, b.dataDir);
@@ -178,7 +204,9 @@ public final class DkvServer implements AutoCloseable {
     if (autoCompactor != null) {
       autoCompactor.close();
     }
+    lessor.close();
     proposer.close();
+    feed.close();
     backend.close();
     log.info("dkv-server stopped");
   }

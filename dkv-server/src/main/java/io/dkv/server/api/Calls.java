@@ -41,14 +41,34 @@ final class Calls {
   }
 
   static <R, T> void answerAsync(StreamObserver<T> obs, CompletableFuture<R> future, Function<R, T> finish) {
+    answerAsync(obs, future, finish, Calls::toStatus);
+  }
+
+  static <R, T> void answerAsync(StreamObserver<T> obs, CompletableFuture<R> future, Function<R, T> finish,
+      Function<Throwable, Status> errors) {
     future.whenComplete((r, err) -> {
       if (err != null) {
-        obs.onError(toStatus(err).asRuntimeException());
+        obs.onError(errors.apply(err).asRuntimeException());
       } else {
         obs.onNext(finish.apply(r));
         obs.onCompleted();
       }
     });
+  }
+
+  /**
+   * The status etcd's v3lock and v3election services answer with: they call the KV API as a client, and
+   * an error that comes back to them that way reaches their caller as UNKNOWN with etcd's message.
+   */
+  static Status viaClient(Throwable e) {
+    if (e instanceof CompletionException && e.getCause() != null) {
+      e = e.getCause();
+    }
+    if (e instanceof java.util.concurrent.CancellationException) {
+      return Status.CANCELLED.withDescription("context canceled");
+    }
+    Status s = toStatus(e);
+    return e instanceof EtcdException ? Status.UNKNOWN.withDescription(s.getDescription()) : s;
   }
 
   static Status toStatus(Throwable e) {

@@ -1,5 +1,6 @@
 package io.dkv.server.apply;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import io.dkv.server.mvcc.Compaction;
 import io.dkv.server.mvcc.EtcdError;
@@ -7,6 +8,10 @@ import io.dkv.server.mvcc.MvccStore;
 import io.etcd.jetcd.api.CompactionRequest;
 import io.etcd.jetcd.api.CompactionResponse;
 import io.etcd.jetcd.api.DeleteRangeRequest;
+import io.etcd.jetcd.api.LeaseGrantRequest;
+import io.etcd.jetcd.api.LeaseGrantResponse;
+import io.etcd.jetcd.api.LeaseRevokeRequest;
+import io.etcd.jetcd.api.LeaseRevokeResponse;
 import io.etcd.jetcd.api.PutRequest;
 import io.etcd.jetcd.api.TxnRequest;
 
@@ -20,14 +25,31 @@ final class Applier {
   record Applied(Message response, Compaction compaction, boolean waitForCompaction) {}
 
   private final MvccStore store;
-  private final KvOps.LeaseCheck leases;
+  private final LeaseState leases;
 
-  Applier(MvccStore store, KvOps.LeaseCheck leases) {
+  Applier(MvccStore store, LeaseState leases) {
     this.store = store;
     this.leases = leases;
   }
 
   Applied apply(Message request) {
+    int before = store.uncommittedEventCount();
+    Applied applied = applyRequest(request);
+    if (store.uncommittedEventCount() > before) {
+      leases.written(store.uncommittedEvents(before));
+    }
+    if (request instanceof LeaseRevokeRequest r) {
+      leases.remove(r.getID());
+    }
+    return applied;
+  }
+
+  private Applied applyRequest(Message request) {
+    if (request instanceof LeaseGrantRequest g) {
+      long ttl = leases.grant(g.getID(), g.getTTL());
+      return new Applied(LeaseGrantResponse.newBuilder().setHeader(KvOps.header(store.currentRevision()))
+          .setID(g.getID()).setTTL(ttl).build(), null, false);
+    }
     if (request instanceof CompactionRequest c) {
       Compaction compaction = store.compact(c.getRevision());
       CompactionResponse resp = CompactionResponse.newBuilder().setHeader(KvOps.header(store.currentRevision())).build();
@@ -43,6 +65,12 @@ final class Applier {
         resp = KvOps.put(txn, p);
       } else if (request instanceof DeleteRangeRequest d) {
         resp = KvOps.deleteRange(txn, d);
+      } else if (request instanceof LeaseRevokeRequest r) {
+        // all the lease's keys go in one revision, in key order, as etcd
+        for (ByteString key : leases.keysOf(r.getID())) {
+          txn.deleteRange(key, ByteString.EMPTY);
+        }
+        resp = LeaseRevokeResponse.newBuilder().setHeader(KvOps.header(txn.rev())).build();
       } else if (request instanceof TxnRequest t) {
         resp = KvOps.txn(txn, t, leases);
       } else {

@@ -42,7 +42,7 @@ public final class LocalProposer implements Proposer {
    * Starts the writer. {@code committed} is told, on the writer thread and in order, the events of every
    * group of writes once they are durable; it must not block.
    */
-  public LocalProposer(MvccStore store, KvOps.LeaseCheck leases, Consumer<List<Event>> committed) {
+  public LocalProposer(MvccStore store, LeaseState leases, Consumer<List<Event>> committed) {
     this.store = store;
     this.committed = committed;
     this.applier = new Applier(store, leases);

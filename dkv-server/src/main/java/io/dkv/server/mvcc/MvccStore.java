@@ -203,6 +203,21 @@ public final class MvccStore {
     return currentRev;
   }
 
+  /** The batch the next {@link #commit} writes, for records kept beside the keyspace (writer thread only). */
+  public WriteBatch batch() {
+    return batch;
+  }
+
+  /** The events written since the last commit, from the {@code from}-th on (writer thread only). */
+  public List<Event> uncommittedEvents(int from) {
+    return batchEvents.subList(from, batchEvents.size());
+  }
+
+  /** How many events were written since the last commit (writer thread only). */
+  public int uncommittedEventCount() {
+    return batchEvents.size();
+  }
+
   /** Starts a write transaction (writer thread only); all its changes share one main revision. */
   public WriteTxn write() {
     return new WriteTxn(currentRev);

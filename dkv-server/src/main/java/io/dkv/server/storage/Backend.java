@@ -127,6 +127,36 @@ public final class Backend implements AutoCloseable {
     }
   }
 
+  /** Stores a lease record (key: the 8-byte big-endian lease id) in {@code batch}. */
+  public void putLease(WriteBatch batch, long id, byte[] value) {
+    try {
+      batch.put(lease, ByteBuffer.allocate(8).putLong(id).array(), value);
+    } catch (RocksDBException e) {
+      throw new StorageException(e);
+    }
+  }
+
+  /** Removes a lease record in {@code batch}. */
+  public void deleteLease(WriteBatch batch, long id) {
+    try {
+      batch.delete(lease, ByteBuffer.allocate(8).putLong(id).array());
+    } catch (RocksDBException e) {
+      throw new StorageException(e);
+    }
+  }
+
+  /** Visits every stored lease record (id, value). */
+  public void scanLeases(java.util.function.ObjLongConsumer<byte[]> visitor) {
+    try (RocksIterator it = db.newIterator(lease)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        visitor.accept(it.value(), ByteBuffer.wrap(it.key()).getLong());
+      }
+      it.status();
+    } catch (RocksDBException e) {
+      throw new StorageException(e);
+    }
+  }
+
   /** Writes the batch atomically; with {@code sync}, returns only once it is on stable storage. */
   public void write(WriteBatch batch, boolean sync) {
     try {

@@ -5,6 +5,7 @@ import com.google.protobuf.Message;
 import com.google.protobuf.TextFormat;
 import io.etcd.jetcd.api.ClusterGrpc;
 import io.etcd.jetcd.api.KVGrpc;
+import io.etcd.jetcd.api.LeaseGrpc;
 import io.etcd.jetcd.api.MaintenanceGrpc;
 import io.etcd.jetcd.api.ResponseHeader;
 import io.grpc.ManagedChannel;
@@ -26,7 +27,8 @@ public final class Transcript implements AutoCloseable {
     Message call(Transcript t);
   }
 
-  private final ManagedChannel channel;
+  public final ManagedChannel channel;
+  public final LeaseGrpc.LeaseBlockingStub lease;
   public final KVGrpc.KVBlockingStub kv;
   public final MaintenanceGrpc.MaintenanceBlockingStub maintenance;
   public final ClusterGrpc.ClusterBlockingStub cluster;
@@ -36,6 +38,7 @@ public final class Transcript implements AutoCloseable {
     kv = KVGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
     maintenance = MaintenanceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
     cluster = ClusterGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    lease = LeaseGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
   }
 
   /** The normalized answers to {@code steps}, one line each, prefixed by the step number. */

@@ -1,0 +1,117 @@
+package io.dkv.server.api;
+
+import io.dkv.server.apply.Proposer;
+import io.dkv.server.lease.Lessor;
+import io.dkv.server.mvcc.MvccStore;
+import io.etcd.jetcd.api.LeaseGrantRequest;
+import io.etcd.jetcd.api.LeaseGrantResponse;
+import io.etcd.jetcd.api.LeaseGrpc;
+import io.etcd.jetcd.api.LeaseKeepAliveRequest;
+import io.etcd.jetcd.api.LeaseKeepAliveResponse;
+import io.etcd.jetcd.api.LeaseRevokeRequest;
+import io.etcd.jetcd.api.LeaseRevokeResponse;
+import io.etcd.jetcd.api.LeaseTimeToLiveRequest;
+import io.etcd.jetcd.api.LeaseTimeToLiveResponse;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import java.security.SecureRandom;
+import java.util.Random;
+
+/**
+ * Etcd's Lease service. Grants and revokes go through the proposer; keep-alives and queries are answered
+ * from the {@link Lessor}'s memory, with the header at the last committed revision, as etcd's leader does.
+ */
+public final class LeaseService extends LeaseGrpc.LeaseImplBase {
+
+  private final Lessor lessor;
+  private final Proposer proposer;
+  private final MvccStore store;
+  private final Headers headers;
+  private final Random ids = new SecureRandom();
+
+  public LeaseService(Lessor lessor, Proposer proposer, MvccStore store, Headers headers) {
+    this.lessor = lessor;
+    this.proposer = proposer;
+    this.store = store;
+    this.headers = headers;
+  }
+
+  /** This service with etcd's LeaseLeases method, which jetcd's stubs lack. */
+  public ServerServiceDefinition withLeaseLeases() {
+    ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(LeaseGrpc.SERVICE_NAME);
+    for (ServerMethodDefinition<?, ?> m : bindService().getMethods()) {
+      b.addMethod(m);
+    }
+    b.addMethod(LeaseLeases.METHOD, ServerCalls.asyncUnaryCall((req, obs) -> Calls.answer(obs,
+        () -> new LeaseLeases.Response(headers.at(store.committedRevision()), lessor.ids()))));
+    return b.build();
+  }
+
+  @Override
+  public void leaseGrant(LeaseGrantRequest r, StreamObserver<LeaseGrantResponse> obs) {
+    LeaseGrantRequest req = r;
+    if (r.getID() == 0) {
+      // as etcd, the server picks a positive id before proposing; the applier stays deterministic
+      long id;
+      do {
+        id = ids.nextLong() & Long.MAX_VALUE;
+      } while (id == 0 || lessor.exists(id));
+      req = r.toBuilder().setID(id).build();
+    }
+    Calls.answerAsync(obs, proposer.propose(req), m -> {
+      LeaseGrantResponse g = (LeaseGrantResponse) m;
+      return g.toBuilder().setHeader(headers.fill(g.getHeader())).build();
+    });
+  }
+
+  @Override
+  public void leaseRevoke(LeaseRevokeRequest r, StreamObserver<LeaseRevokeResponse> obs) {
+    Calls.answerAsync(obs, proposer.propose(r), m -> {
+      LeaseRevokeResponse g = (LeaseRevokeResponse) m;
+      return g.toBuilder().setHeader(headers.fill(g.getHeader())).build();
+    });
+  }
+
+  @Override
+  public StreamObserver<LeaseKeepAliveRequest> leaseKeepAlive(StreamObserver<LeaseKeepAliveResponse> obs) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(LeaseKeepAliveRequest r) {
+        long ttl = lessor.renew(r.getID());
+        synchronized (obs) {
+          obs.onNext(LeaseKeepAliveResponse.newBuilder().setHeader(headers.at(store.committedRevision()))
+              .setID(r.getID()).setTTL(ttl).build());
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {
+        synchronized (obs) {
+          obs.onCompleted();
+        }
+      }
+    };
+  }
+
+  @Override
+  public void leaseTimeToLive(LeaseTimeToLiveRequest r, StreamObserver<LeaseTimeToLiveResponse> obs) {
+    Calls.answer(obs, () -> {
+      LeaseTimeToLiveResponse.Builder resp = LeaseTimeToLiveResponse.newBuilder()
+          .setHeader(headers.at(store.committedRevision())).setID(r.getID());
+      Lessor.TimeToLive t = lessor.timeToLive(r.getID());
+      if (t == null) {
+        return resp.setTTL(-1).build();
+      }
+      resp.setTTL(t.ttl()).setGrantedTTL(t.grantedTtl());
+      if (r.getKeys()) {
+        resp.addAllKeys(t.keys());
+      }
+      return resp.build();
+    });
+  }
+}

@@ -1,0 +1,289 @@
+package io.dkv.server.lease;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.dkv.server.apply.LeaseState;
+import io.dkv.server.apply.Proposer;
+import io.dkv.server.mvcc.EtcdError;
+import io.dkv.server.mvcc.EtcdException;
+import io.dkv.server.mvcc.MvccStore;
+import io.dkv.server.storage.Backend;
+import io.etcd.jetcd.api.Event;
+import io.etcd.jetcd.api.KeyValue;
+import io.etcd.jetcd.api.LeaseGrantRequest;
+import io.etcd.jetcd.api.LeaseRevokeRequest;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The leases, as etcd's primary lessor keeps them.
+ *
+ * <p>Grants, revokes and which keys a lease holds change only through the applier ({@link LeaseState}, on
+ * the writer thread, deterministic, durable in the same batch as the keyspace). Expiry is decided here, by
+ * a clock outside the applier: a deadline queue ({@link ExpiryQueue}) is checked every 100 ms at its head
+ * only, and every expired lease is proposed as a {@link LeaseRevokeRequest}, so its keys go through the
+ * write path like any delete. Keep-alives refresh deadlines in memory only; after a restart every lease
+ * gets its full TTL again, as in etcd.
+ */
+public final class Lessor implements LeaseState, AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Lessor.class);
+
+  /** Etcd's minimum TTL with its default 100 ms heartbeat and 1 s election timeout: ceil(1.5 s). */
+  public static final long MIN_TTL_SECONDS = 2;
+  /** Etcd's largest TTL. */
+  public static final long MAX_TTL_SECONDS = 9_000_000_000L;
+  private static final long CHECK_INTERVAL_MS = 100;
+
+  private final Map<Long, Lease> leases = new ConcurrentHashMap<>();
+  private final Map<ByteString, Long> keyLease = new HashMap<>(); // writer thread
+  private final ExpiryQueue queue = new ExpiryQueue();
+  private final Backend backend;
+  private final MvccStore store;
+  private final LongSupplier clock;
+  private ScheduledExecutorService timer;
+  private volatile Proposer proposer;
+
+  Lessor(Backend backend, MvccStore store, LongSupplier nanoClock) {
+    this.backend = backend;
+    this.store = store;
+    this.clock = nanoClock;
+  }
+
+  /**
+   * Loads the leases stored in {@code backend}, each with its full TTL from now, and attaches to them the
+   * keys of {@code store} that name them. Call before the writer starts.
+   */
+  public static Lessor open(Backend backend, MvccStore store) {
+    return open(backend, store, System::nanoTime);
+  }
+
+  static Lessor open(Backend backend, MvccStore store, LongSupplier nanoClock) {
+    Lessor l = new Lessor(backend, store, nanoClock);
+    long now = nanoClock.getAsLong();
+    backend.scanLeases((value, id) -> {
+      try {
+        Lease lease = new Lease(id, LeaseGrantRequest.parseFrom(value).getTTL());
+        l.schedule(lease, now);
+        l.leases.put(id, lease);
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException("corrupt lease record " + id, e);
+      }
+    });
+    List<KeyValue> kvs = store.read().range(ByteString.copyFrom(new byte[1]), ByteString.copyFrom(new byte[1]),
+        0, 0, false).kvs();
+    l.written(kvs.stream().map(kv -> Event.newBuilder().setKv(kv).build()).toList());
+    log.info("restored {} leases", l.leases.size());
+    return l;
+  }
+
+  /** Starts expiring leases: each expired one is proposed to {@code proposer} as a revoke. */
+  public synchronized void start(Proposer proposer) {
+    proposeTo(proposer);
+    timer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "dkv-lessor");
+      t.setDaemon(true);
+      return t;
+    });
+    timer.scheduleWithFixedDelay(this::expire, CHECK_INTERVAL_MS, CHECK_INTERVAL_MS, TimeUnit.MILLISECONDS);
+  }
+
+  /** Where {@link #expire} proposes revokes (tests call {@link #expire} themselves, without the timer). */
+  void proposeTo(Proposer proposer) {
+    this.proposer = proposer;
+  }
+
+  private void schedule(Lease lease, long now) {
+    long deadline = now + TimeUnit.SECONDS.toNanos(Math.min(lease.ttlSeconds, Long.MAX_VALUE / 2_000_000_000L));
+    synchronized (lease) {
+      lease.deadline = deadline;
+    }
+    queue.add(lease.id, deadline);
+  }
+
+  /** Proposes a revoke for every lease past its deadline; returns how many. */
+  int expire() {
+    int n = 0;
+    try {
+      for (ExpiryQueue.Due due : queue.pollDue(clock.getAsLong())) {
+        Lease lease = leases.get(due.id());
+        if (lease == null) {
+          continue;
+        }
+        synchronized (lease) {
+          if (lease.deadline != due.deadline() || lease.revoking) {
+            continue; // renewed since, or already being revoked
+          }
+          lease.revoking = true;
+        }
+        n++;
+        proposer.propose(LeaseRevokeRequest.newBuilder().setID(lease.id).build()).whenComplete((r, err) -> {
+          Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+          if (cause instanceof EtcdException e && e.error() == EtcdError.STOPPED) {
+            return;
+          }
+          if (cause != null && !(cause instanceof EtcdException e && e.error() == EtcdError.LEASE_NOT_FOUND)) {
+            log.warn("revoking expired lease {} failed; retrying", lease.id, cause);
+            synchronized (lease) {
+              lease.revoking = false;
+            }
+            queue.add(lease.id, due.deadline());
+          }
+        });
+      }
+    } catch (RuntimeException e) {
+      log.error("lease expiry check failed", e);
+    }
+    return n;
+  }
+
+  // --- LeaseState: writer thread ---
+
+  @Override
+  public boolean exists(long id) {
+    return leases.containsKey(id);
+  }
+
+  @Override
+  public long grant(long id, long ttl) {
+    if (ttl > MAX_TTL_SECONDS) {
+      throw EtcdError.LEASE_TTL_TOO_LARGE.exception();
+    }
+    if (leases.containsKey(id)) {
+      throw EtcdError.LEASE_EXISTS.exception();
+    }
+    Lease lease = new Lease(id, Math.max(ttl, MIN_TTL_SECONDS));
+    backend.putLease(store.batch(), id, LeaseGrantRequest.newBuilder().setID(id).setTTL(lease.ttlSeconds).build()
+        .toByteArray());
+    schedule(lease, clock.getAsLong());
+    leases.put(id, lease);
+    return lease.ttlSeconds;
+  }
+
+  @Override
+  public List<ByteString> keysOf(long id) {
+    Lease lease = leases.get(id);
+    if (lease == null) {
+      throw EtcdError.LEASE_NOT_FOUND.exception();
+    }
+    return sorted(lease);
+  }
+
+  private static List<ByteString> sorted(Lease lease) {
+    List<ByteString> keys = new ArrayList<>(lease.keys);
+    keys.sort(ByteString.unsignedLexicographicalComparator());
+    return keys;
+  }
+
+  @Override
+  public void remove(long id) {
+    Lease lease = leases.remove(id);
+    if (lease != null) {
+      for (ByteString key : lease.keys) {
+        keyLease.remove(key);
+      }
+      backend.deleteLease(store.batch(), id);
+    }
+  }
+
+  @Override
+  public void written(List<Event> events) {
+    for (Event e : events) {
+      ByteString key = e.getKv().getKey();
+      long now = e.getType() == Event.EventType.DELETE ? 0 : e.getKv().getLease();
+      Long before = now == 0 ? keyLease.remove(key) : keyLease.put(key, now);
+      if (before != null && before != now) {
+        Lease old = leases.get(before);
+        if (old != null) {
+          old.keys.remove(key);
+        }
+      }
+      if (now != 0) {
+        Lease lease = leases.get(now);
+        if (lease != null) {
+          lease.keys.add(key);
+        }
+      }
+    }
+  }
+
+  // --- queries and keep-alive: any thread ---
+
+  /**
+   * Keeps lease {@code id} alive for its full TTL from now; returns that TTL, or 0 if the lease does not
+   * exist or has expired (as etcd answers a keep-alive).
+   */
+  public long renew(long id) {
+    Lease lease = leases.get(id);
+    if (lease == null) {
+      return 0;
+    }
+    long now = clock.getAsLong();
+    synchronized (lease) {
+      if (lease.revoking || lease.deadline - now <= 0) {
+        return 0;
+      }
+    }
+    schedule(lease, now);
+    return lease.ttlSeconds;
+  }
+
+  /** A lease's state: remaining whole seconds (truncated, as etcd), granted TTL, attached keys in order. */
+  public record TimeToLive(long id, long ttl, long grantedTtl, List<ByteString> keys) {}
+
+  /** The state of lease {@code id}, or null if it does not exist. */
+  public TimeToLive timeToLive(long id) {
+    Lease lease = leases.get(id);
+    if (lease == null) {
+      return null;
+    }
+    long remaining;
+    synchronized (lease) {
+      remaining = lease.deadline - clock.getAsLong();
+    }
+    return new TimeToLive(id, Math.max(0, TimeUnit.NANOSECONDS.toSeconds(remaining)), lease.ttlSeconds,
+        sorted(lease));
+  }
+
+  /** The ids of all leases, soonest expiry first (as etcd lists them). */
+  public List<Long> ids() {
+    record Entry(long deadline, long id) {}
+    List<Entry> all = new ArrayList<>();
+    for (Lease lease : leases.values()) {
+      synchronized (lease) {
+        all.add(new Entry(lease.deadline, lease.id));
+      }
+    }
+    all.sort(Comparator.comparingLong(Entry::deadline));
+    return all.stream().map(Entry::id).toList();
+  }
+
+  /** How many leases exist. */
+  public int size() {
+    return leases.size();
+  }
+
+  /** Entries the expiry queue has examined, over its life (for tests: no scans of all leases). */
+  long examined() {
+    return queue.examined();
+  }
+
+  /** Stops expiring leases. */
+  @Override
+  public synchronized void close() {
+    if (timer != null) {
+      timer.shutdownNow();
+    }
+  }
+}
