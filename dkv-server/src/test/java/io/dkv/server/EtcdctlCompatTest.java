@@ -192,14 +192,11 @@ class EtcdctlCompatTest {
 
   private Result run(Path etcdctl, Server server, Step step) throws IOException, InterruptedException {
     int port = server.port;
-    List<String> cmd = new ArrayList<>(List.of(etcdctl.toString(), "--endpoints=127.0.0.1:" + port,
-        "--command-timeout=10s", "--dial-timeout=5s"));
-    cmd.addAll(step.args());
+    List<String> args = new ArrayList<>(List.of("--dial-timeout=5s"));
+    args.addAll(step.args());
     Path out = Files.createTempFile(dir, "out", ".txt");
     Path err = Files.createTempFile(dir, "err", ".txt");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
-    pb.environment().put("ETCDCTL_API", "3");
-    Process p = pb.start();
+    Process p = EtcdProcess.etcdctl(port, args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
     try (OutputStream in = p.getOutputStream()) {
       if (step.stdin() != null) {
         in.write(step.stdin().getBytes(StandardCharsets.UTF_8));

@@ -58,13 +58,9 @@ class EtcdctlLeaseTest {
   }
 
   private static String ctl(int port, Path out, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(EtcdProcess.etcdctl().toString(),
-        "--endpoints=127.0.0.1:" + port, "--command-timeout=10s"));
-    cmd.addAll(List.of(args));
     Path file = Files.createTempFile(out, "ctl", ".out");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(file.toFile());
-    pb.environment().put("ETCDCTL_API", "3");
-    Process p = pb.start();
+    Process p = EtcdProcess.etcdctl(port, List.of(args)).redirectErrorStream(true).redirectOutput(file.toFile())
+        .start();
     if (!p.waitFor(20, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new AssertionError("etcdctl " + String.join(" ", args) + " hung: " + Files.readString(file));

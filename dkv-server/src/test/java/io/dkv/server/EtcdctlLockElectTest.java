@@ -102,11 +102,7 @@ class EtcdctlLockElectTest {
   }
 
   private static Process start(int port, Path output, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(EtcdProcess.etcdctl().toString(),
-        "--endpoints=127.0.0.1:" + port, "--command-timeout=10s"));
-    cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile());
-    pb.environment().put("ETCDCTL_API", "3");
-    return pb.start();
+    return EtcdProcess.etcdctl(port, List.of(args)).redirectErrorStream(true).redirectOutput(output.toFile())
+        .start();
   }
 }

@@ -56,6 +56,16 @@ public final class EtcdProcess implements AutoCloseable {
     return Files.isExecutable(ctl) ? ctl : null;
   }
 
+  /** An etcdctl (API v3) command against the server on {@code port}, with a 10 s command timeout. */
+  public static ProcessBuilder etcdctl(int port, List<String> args) {
+    List<String> cmd = new ArrayList<>(List.of(etcdctl().toString(), "--endpoints=127.0.0.1:" + port,
+        "--command-timeout=10s"));
+    cmd.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().put("ETCDCTL_API", "3");
+    return pb;
+  }
+
   /** Skips the test (or fails it under -Detcd.required=true) when etcd is not installed. */
   public static void assumeInstalled() {
     if (binary() != null) {
