@@ -127,18 +127,23 @@ public final class LocalProposer implements Proposer {
     } else if (applied.compaction() == null) {
       f.complete(applied.response());
     } else {
+      // the compaction is durable and in force; removing the history from storage follows
       Compaction c = applied.compaction();
+      boolean physical = applied.waitForCompaction();
       compactor.execute(() -> {
         try {
           c.run();
+          if (physical) {
+            f.complete(applied.response());
+          }
         } catch (RuntimeException e) {
           log.error("compaction at {} failed; it resumes at the next start", c.revision(), e);
-        }
-        if (applied.waitForCompaction()) {
-          f.complete(applied.response());
+          if (physical) {
+            f.completeExceptionally(e); // a physical compaction was asked for and did not happen
+          }
         }
       });
-      if (!applied.waitForCompaction()) {
+      if (!physical) {
         f.complete(applied.response());
       }
     }
