@@ -267,6 +267,17 @@ class WatchGuaranteesTest {
           new Spec(bs("k/"), bs("k0"), true, false, false),
           new Spec(bs("k/"), bs("k0"), false, true, true),
           new Spec(bs("k/"), bs("k0"), false, false, false));
+      specs = new ArrayList<>(specs);
+      for (int i = 0; i < 16; i++) { // and random ones: single keys, prefixes, ranges, filters, prev_kv
+        int a = rnd.nextInt(20);
+        ByteString key = bs("k/" + a);
+        ByteString end = switch (rnd.nextInt(3)) {
+          case 0 -> ByteString.EMPTY;
+          case 1 -> bs("k/" + a + "\u00ff");
+          default -> bs("k/" + (a + 1 + rnd.nextInt(5)));
+        };
+        specs.add(new Spec(key, end, rnd.nextInt(5) == 0, rnd.nextInt(5) == 0, rnd.nextBoolean()));
+      }
       for (int i = 0; i < specs.size(); i++) {
         Client c = new Client("watcher" + i, specs.get(i), i % 3 == 2, port);
         clients.add(c);
