@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import io.etcd.jetcd.api.Event;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -19,7 +21,9 @@ public final class CommitFeed implements AutoCloseable {
 
   private static final Comparator<ByteString> BYTES = ByteString.unsignedLexicographicalComparator();
 
-  private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
+  // waiting lock callers watch one key each: those are found by key; ranges (Observe) are few and scanned
+  private final Map<ByteString, List<Subscription>> byKey = new ConcurrentHashMap<>();
+  private final List<Subscription> ranges = new CopyOnWriteArrayList<>();
   private final ExecutorService feed = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "dkv-commit-feed");
     t.setDaemon(true);
@@ -28,14 +32,18 @@ public final class CommitFeed implements AutoCloseable {
 
   /** Hands over the events of a commit, in revision order; called by the writer, never blocks. */
   public void publish(List<Event> events) {
-    if (!subscriptions.isEmpty()) {
+    if (!byKey.isEmpty() || !ranges.isEmpty()) {
       feed.execute(() -> deliver(events));
     }
   }
 
   private void deliver(List<Event> events) {
     for (Event e : events) {
-      for (Subscription s : subscriptions) {
+      List<Subscription> exact = byKey.get(e.getKv().getKey());
+      if (exact != null) {
+        exact.forEach(s -> s.listener.accept(e));
+      }
+      for (Subscription s : ranges) {
         if (s.matches(e.getKv().getKey())) {
           s.listener.accept(e);
         }
@@ -49,7 +57,15 @@ public final class CommitFeed implements AutoCloseable {
    */
   Subscription subscribe(ByteString key, ByteString end, Consumer<Event> listener) {
     Subscription s = new Subscription(key, end, listener);
-    subscriptions.add(s);
+    if (end.isEmpty()) {
+      byKey.compute(key, (k, list) -> {
+        List<Subscription> l = list == null ? new CopyOnWriteArrayList<>() : list;
+        l.add(s);
+        return l;
+      });
+    } else {
+      ranges.add(s);
+    }
     return s;
   }
 
@@ -81,19 +97,14 @@ public final class CommitFeed implements AutoCloseable {
 
     @Override
     public void close() {
-      subscriptions.remove(this);
-    }
-  }
-
-  /** The end of the range of keys starting with {@code prefix} (etcd's GetPrefixRangeEnd). */
-  static ByteString prefixEnd(ByteString prefix) {
-    byte[] b = prefix.toByteArray();
-    for (int i = b.length - 1; i >= 0; i--) {
-      if (b[i] != (byte) 0xff) {
-        b[i]++;
-        return ByteString.copyFrom(b, 0, i + 1);
+      if (end.isEmpty()) {
+        byKey.computeIfPresent(key, (k, l) -> {
+          l.remove(this);
+          return l.isEmpty() ? null : l;
+        });
+      } else {
+        ranges.remove(this);
       }
     }
-    return ByteString.copyFrom(new byte[1]);
   }
 }

@@ -1,6 +1,7 @@
 package io.dkv.server.concurrency;
 
 import com.google.protobuf.ByteString;
+import io.dkv.server.mvcc.Keys;
 import io.dkv.server.apply.KvOps;
 import io.dkv.server.apply.Proposer;
 import io.dkv.server.lease.Lessor;
@@ -180,7 +181,7 @@ public final class Elections {
         return;
       }
       long[] readRev = {Long.MAX_VALUE};
-      subscription = feed.subscribe(prefix, CommitFeed.prefixEnd(prefix), e -> {
+      subscription = feed.subscribe(prefix, Keys.prefixEnd(prefix), e -> {
         if (e.getType() == Event.EventType.PUT && e.getKv().getModRevision() > readRev[0]) {
           follow(ResponseHeader.newBuilder().setRevision(e.getKv().getModRevision()).build(), e.getKv());
         }

@@ -1,6 +1,7 @@
 package io.dkv.server.concurrency;
 
 import com.google.protobuf.ByteString;
+import io.dkv.server.mvcc.Keys;
 import io.dkv.server.apply.Proposer;
 import io.dkv.server.lease.Lessor;
 import io.dkv.server.mvcc.MvccStore;
@@ -83,7 +84,7 @@ public final class Locks {
   /** etcd's OpGet(prefix, WithFirstCreate()): the key of the prefix created first. */
   static RequestOp firstCreated(ByteString prefix) {
     return RequestOp.newBuilder().setRequestRange(RangeRequest.newBuilder().setKey(prefix)
-        .setRangeEnd(CommitFeed.prefixEnd(prefix)).setSortTarget(RangeRequest.SortTarget.CREATE)
+        .setRangeEnd(Keys.prefixEnd(prefix)).setSortTarget(RangeRequest.SortTarget.CREATE)
         .setSortOrder(RangeRequest.SortOrder.ASCEND).setLimit(1)).build();
   }
 }

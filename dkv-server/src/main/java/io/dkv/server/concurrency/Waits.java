@@ -1,6 +1,7 @@
 package io.dkv.server.concurrency;
 
 import com.google.protobuf.ByteString;
+import io.dkv.server.mvcc.Keys;
 import io.dkv.server.apply.KvOps;
 import io.dkv.server.mvcc.MvccStore;
 import io.etcd.jetcd.api.Event;
@@ -27,7 +28,7 @@ final class Waits {
    */
   CompletableFuture<ResponseHeader> waitDeletes(ByteString prefix, long maxCreateRev) {
     RangeResponse r = KvOps.range(store.read(), RangeRequest.newBuilder().setKey(prefix)
-        .setRangeEnd(CommitFeed.prefixEnd(prefix)).setMaxCreateRevision(maxCreateRev)
+        .setRangeEnd(Keys.prefixEnd(prefix)).setMaxCreateRevision(maxCreateRev)
         .setSortTarget(RangeRequest.SortTarget.CREATE).setSortOrder(RangeRequest.SortOrder.DESCEND)
         .setLimit(1).build());
     if (r.getKvsCount() == 0) {

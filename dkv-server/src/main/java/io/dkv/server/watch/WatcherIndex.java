@@ -1,6 +1,7 @@
 package io.dkv.server.watch;
 
 import com.google.protobuf.ByteString;
+import io.dkv.server.mvcc.Keys;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -36,7 +37,7 @@ final class WatcherIndex {
       exact.merge(w.key, w, WatcherIndex::join);
     } else if (w.isFromKey()) {
       fromKey.computeIfAbsent(w.key, k -> new HashSet<>(2)).add(w);
-    } else if (w.end.equals(prefixEnd(w.key))) {
+    } else if (w.end.equals(Keys.prefixEnd(w.key))) {
       prefixes.merge(w.key, w, WatcherIndex::join);
       prefixLengths.merge(w.key.size(), 1, Integer::sum);
     } else {
@@ -50,7 +51,7 @@ final class WatcherIndex {
       removed = leave(exact, w.key, w);
     } else if (w.isFromKey()) {
       removed = removeFrom(fromKey, w.key, w);
-    } else if (w.end.equals(prefixEnd(w.key))) {
+    } else if (w.end.equals(Keys.prefixEnd(w.key))) {
       removed = leave(prefixes, w.key, w);
       if (removed) {
         prefixLengths.computeIfPresent(w.key.size(), (k, n) -> n == 1 ? null : n - 1);
@@ -132,17 +133,5 @@ final class WatcherIndex {
         f.accept(w);
       }
     }
-  }
-
-  /** Etcd's prefix range end: the prefix with its last byte below 0xff incremented; "\0" if none is. */
-  static ByteString prefixEnd(ByteString prefix) {
-    byte[] b = prefix.toByteArray();
-    for (int i = b.length - 1; i >= 0; i--) {
-      if ((b[i] & 0xff) < 0xff) {
-        b[i]++;
-        return ByteString.copyFrom(b, 0, i + 1);
-      }
-    }
-    return ByteString.copyFrom(new byte[] {0});
   }
 }
