@@ -55,6 +55,24 @@ class LeaseRestartTest {
     }
   }
 
+  @Test
+  void keysOfLeasesAreFoundAcrossPagesOfAStoreAtRestart() throws Exception {
+    int keys = 2_500; // more than one page of the start-up scan
+    try (DkvServer dkv = DkvServer.builder().dataDir(dir).port(0).start(); Transcript t = new Transcript(dkv.port())) {
+      grant(t, 7, 100);
+      for (int i = 0; i < keys; i++) {
+        var put = putReq(String.format("k%05d", i), "v");
+        t.kv.put((i % 3 == 0 ? put.setLease(7) : put).build());
+      }
+    }
+    try (DkvServer dkv = DkvServer.builder().dataDir(dir).port(0).start(); Transcript t = new Transcript(dkv.port())) {
+      assertEquals((keys + 2) / 3, ttl(t, 7).getKeysCount());
+      t.lease.leaseRevoke(LeaseRevokeRequest.newBuilder().setID(7).build());
+      assertEquals(keys - (keys + 2) / 3, t.kv.range(RangeRequest.newBuilder().setKey(bs("k")).setRangeEnd(bs("l"))
+          .setCountOnly(true).build()).getCount());
+    }
+  }
+
   private static void grant(Transcript t, long id, long ttl) {
     t.lease.leaseGrant(LeaseGrantRequest.newBuilder().setID(id).setTTL(ttl).build());
   }

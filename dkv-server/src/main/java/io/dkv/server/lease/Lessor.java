@@ -7,6 +7,7 @@ import io.dkv.server.apply.Proposer;
 import io.dkv.server.mvcc.EtcdError;
 import io.dkv.server.mvcc.EtcdException;
 import io.dkv.server.mvcc.MvccStore;
+import io.dkv.server.mvcc.ReadView;
 import io.dkv.server.storage.Backend;
 import io.etcd.jetcd.api.Event;
 import io.etcd.jetcd.api.KeyValue;
@@ -69,6 +70,8 @@ public final class Lessor implements LeaseState, AutoCloseable {
     return open(backend, store, System::nanoTime);
   }
 
+  private static final int RESTORE_PAGE = 1000;
+
   static Lessor open(Backend backend, MvccStore store, LongSupplier nanoClock) {
     Lessor l = new Lessor(backend, store, nanoClock);
     long now = nanoClock.getAsLong();
@@ -81,9 +84,21 @@ public final class Lessor implements LeaseState, AutoCloseable {
         throw new IllegalStateException("corrupt lease record " + id, e);
       }
     });
-    List<KeyValue> kvs = store.read().range(ByteString.copyFrom(new byte[1]), ByteString.copyFrom(new byte[1]),
-        0, 0, false).kvs();
-    l.written(kvs.stream().map(kv -> Event.newBuilder().setKv(kv).build()).toList());
+    if (!l.leases.isEmpty()) {
+      // attach the keys that name a lease, a page at a time so that a large store is never read whole
+      ReadView view = store.read();
+      ByteString from = ByteString.copyFrom(new byte[1]);
+      ByteString all = ByteString.copyFrom(new byte[1]);
+      List<KeyValue> page;
+      do {
+        page = view.range(from, all, RESTORE_PAGE, 0, false).kvs();
+        l.written(page.stream().filter(kv -> kv.getLease() != 0)
+            .map(kv -> Event.newBuilder().setKv(kv).build()).toList());
+        if (!page.isEmpty()) {
+          from = page.get(page.size() - 1).getKey().concat(ByteString.copyFrom(new byte[1]));
+        }
+      } while (page.size() == RESTORE_PAGE);
+    }
     log.info("restored {} leases", l.leases.size());
     return l;
   }
