@@ -67,6 +67,10 @@ public final class WatchLoad implements Callable<Integer> {
   @Option(names = "--output", description = "Also write the report to this file.")
   Path output;
 
+  @Option(names = "--dkv-jvm-flags", split = " ",
+      description = "JVM flags of the dkv-server process (default: ${DEFAULT-VALUE}).")
+  List<String> dkvJvmFlags = List.of("-Xmx2g");
+
   @Option(names = "--parts", split = ",", description = "Which measures to run: fanout, latency, heap, matching "
       + "(default: all).")
   Set<String> parts = Set.of("fanout", "latency", "heap", "matching");
@@ -171,7 +175,7 @@ public final class WatchLoad implements Callable<Integer> {
   }
 
   /** Starts a server and warms it up (a fresh dkv-server JVM is not JIT-compiled yet; etcd is native). */
-  private static Target start(String name, Path dir, Closer c) throws Exception {
+  private Target start(String name, Path dir, Closer c) throws Exception {
     Target t = launch(name, dir, c);
     try (Closer w = new Closer()) {
       AtomicLong events = new AtomicLong();
@@ -193,7 +197,7 @@ public final class WatchLoad implements Callable<Integer> {
     return t;
   }
 
-  private static Target launch(String name, Path dir, Closer c) throws IOException {
+  private Target launch(String name, Path dir, Closer c) throws IOException {
     if (name.equals("etcd")) {
       Set<Long> before = ProcessHandle.current().children().map(ProcessHandle::pid).collect(Collectors.toSet());
       EtcdProcess etcd = c.add(EtcdProcess.start());
@@ -201,7 +205,7 @@ public final class WatchLoad implements Callable<Integer> {
           .orElseThrow().pid();
       return new Target(name, etcd.port(), pid, etcd);
     }
-    DkvProcess dkv = c.add(DkvProcess.start(dir, 0, List.of("-Xmx2g")));
+    DkvProcess dkv = c.add(DkvProcess.start(dir, 0, dkvJvmFlags));
     return new Target(name, dkv.port(), dkv.pid(), dkv);
   }
 
@@ -393,7 +397,7 @@ public final class WatchLoad implements Callable<Integer> {
   }
 
   /** (d) {@code n} watchers on distinct keys; one put at a time to a watched key, until its event arrives. */
-  private static Histogram matching(Target t, int n) throws Exception {
+  private Histogram matching(Target t, int n) throws Exception {
     try (Closer c = new Closer()) {
       List<WatchCreateRequest> creates = new ArrayList<>();
       for (int i = 0; i < n; i++) {

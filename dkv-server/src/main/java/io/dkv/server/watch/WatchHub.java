@@ -19,6 +19,7 @@ import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -341,6 +342,7 @@ public final class WatchHub implements AutoCloseable {
     }
     long compactedAfter = store.compactRevision();
     Map<Event, KeyValue> prevCache = new IdentityHashMap<>();
+    Map<Selection, List<Event>> selections = new HashMap<>();
     for (Watcher w : ready) {
       if (w.nextRev < compactedAfter) {
         cancelCompacted(w, compactedAfter); // history it needed went away while we read it
@@ -349,12 +351,9 @@ public final class WatchHub implements AutoCloseable {
       if (w.nextRev > to || !w.stream.ready()) {
         continue; // up to date for this step, or its stream is full: a later step serves it
       }
-      List<Event> evs = new ArrayList<>();
-      for (Event e : events) {
-        if (e.getKv().getModRevision() >= w.nextRev && w.covers(e.getKv().getKey()) && w.wants(e)) {
-          evs.add(e);
-        }
-      }
+      // watchers of the same range and filters at the same revision (a fan-out) share one selection
+      List<Event> evs = selections.computeIfAbsent(new Selection(w.key, w.end, w.noPut, w.noDelete, w.nextRev),
+          k -> select(events, w));
       if (!evs.isEmpty()) {
         send(w, evs, hubRev, prevCache);
       }
@@ -371,6 +370,19 @@ public final class WatchHub implements AutoCloseable {
       answerProgress(s);
     }
     scheduleSync();
+  }
+
+  /** What a watcher takes from a step's events: its range, its filters, from its next revision. */
+  private record Selection(ByteString key, ByteString end, boolean noPut, boolean noDelete, long fromRev) {}
+
+  private static List<Event> select(List<Event> events, Watcher w) {
+    List<Event> evs = new ArrayList<>();
+    for (Event e : events) {
+      if (e.getKv().getModRevision() >= w.nextRev && w.covers(e.getKv().getKey()) && w.wants(e)) {
+        evs.add(e);
+      }
+    }
+    return evs;
   }
 
   private void cancelCompacted(Watcher w, long compacted) {
