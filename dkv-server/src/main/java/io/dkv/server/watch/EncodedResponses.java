@@ -10,7 +10,10 @@ import io.grpc.protobuf.ProtoUtils;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import io.grpc.Drainable;
+import io.grpc.KnownLength;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,8 +26,80 @@ import java.util.Map;
  */
 final class EncodedResponses {
 
-  /** A response already in wire form. */
-  record Encoded(byte[] bytes) {}
+  /** A response as its encoded parts; gRPC copies them straight into its frame. */
+  static final class Encoded {
+    private final ByteString header;
+    private final long watchId;
+    private final ByteString[] events;
+    private final int size;
+
+    private Encoded(ByteString header, long watchId, ByteString[] events, int size) {
+      this.header = header;
+      this.watchId = watchId;
+      this.events = events;
+      this.size = size;
+    }
+
+    void writeTo(OutputStream out) throws IOException {
+      CodedOutputStream cos = CodedOutputStream.newInstance(out, 4096);
+      cos.writeBytes(HEADER_FIELD, header);
+      if (watchId != 0) {
+        cos.writeInt64(WATCH_ID_FIELD, watchId);
+      }
+      for (ByteString e : events) {
+        cos.writeBytes(EVENTS_FIELD, e);
+      }
+      cos.flush();
+    }
+  }
+
+  /** The stream gRPC drains into its buffers; reading it byte-wise is supported but not used by gRPC. */
+  private static final class EncodedStream extends InputStream implements Drainable, KnownLength {
+    private Encoded encoded;
+    private InputStream read;
+
+    EncodedStream(Encoded encoded) {
+      this.encoded = encoded;
+    }
+
+    @Override
+    public int drainTo(OutputStream target) throws IOException {
+      if (encoded == null) {
+        return 0;
+      }
+      int n = encoded.size;
+      encoded.writeTo(target);
+      encoded = null;
+      return n;
+    }
+
+    @Override
+    public int available() throws IOException {
+      return encoded != null ? encoded.size : read == null ? 0 : read.available();
+    }
+
+    @Override
+    public int read() throws IOException {
+      return bytes().read();
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      return bytes().read(b, off, len);
+    }
+
+    private InputStream bytes() throws IOException {
+      if (read == null) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(encoded == null ? 0 : encoded.size);
+        if (encoded != null) {
+          encoded.writeTo(out);
+          encoded = null;
+        }
+        read = new ByteArrayInputStream(out.toByteArray());
+      }
+      return read;
+    }
+  }
 
   /** The Watch response marshaller: takes a {@link WatchResponse} or an {@link Encoded} one. */
   static final MethodDescriptor.Marshaller<Object> MARSHALLER = new MethodDescriptor.Marshaller<>() {
@@ -33,7 +108,7 @@ final class EncodedResponses {
 
     @Override
     public InputStream stream(Object value) {
-      return value instanceof Encoded e ? new ByteArrayInputStream(e.bytes()) : proto.stream((WatchResponse) value);
+      return value instanceof Encoded e ? new EncodedStream(e) : proto.stream((WatchResponse) value);
     }
 
     @Override
@@ -69,20 +144,6 @@ final class EncodedResponses {
       parts[i] = events.computeIfAbsent(evs.get(i), Event::toByteString);
       size += CodedOutputStream.computeBytesSize(EVENTS_FIELD, parts[i]);
     }
-    byte[] out = new byte[size];
-    CodedOutputStream cos = CodedOutputStream.newInstance(out);
-    try {
-      cos.writeBytes(HEADER_FIELD, headerBytes);
-      if (watchId != 0) {
-        cos.writeInt64(WATCH_ID_FIELD, watchId);
-      }
-      for (ByteString p : parts) {
-        cos.writeBytes(EVENTS_FIELD, p);
-      }
-      cos.checkNoSpaceLeft();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return new Encoded(out);
+    return new Encoded(headerBytes, watchId, parts, size);
   }
 }
