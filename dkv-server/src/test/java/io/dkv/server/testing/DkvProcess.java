@@ -19,12 +19,10 @@ public final class DkvProcess implements AutoCloseable {
 
   private final Process process;
   private final int port;
-  private final Path log;
 
-  private DkvProcess(Process process, int port, Path log) {
+  private DkvProcess(Process process, int port) {
     this.process = process;
     this.port = port;
-    this.log = log;
   }
 
   /** Starts a server on {@code dataDir} at {@code port} (0: a free one) and waits until it accepts calls. */
@@ -41,7 +39,7 @@ public final class DkvProcess implements AutoCloseable {
     Path log = dataDir.resolveSibling(dataDir.getFileName() + ".log");
     Process proc = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-    DkvProcess d = new DkvProcess(proc, p, log);
+    DkvProcess d = new DkvProcess(proc, p);
     try {
       Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
           .until(() -> !proc.isAlive() || accepts(p));
