@@ -66,7 +66,6 @@ public final class WatchHub implements AutoCloseable {
   /** Fields of etcd's watch protos that jetcd's older protos lack. */
   private static final int CREATE_WATCH_ID_FIELD = 7;
   private static final int CREATE_FRAGMENT_FIELD = 8;
-  private static final int RESPONSE_FRAGMENT_FIELD = 7;
 
   private final ScheduledExecutorService hub = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "dkv-watch");
@@ -75,7 +74,7 @@ public final class WatchHub implements AutoCloseable {
   });
   private final MvccStore store;
   private final LongFunction<ResponseHeader> header;
-  private final long maxRequestBytes;
+  private final EventSender sender;
 
   // hub thread state
   private long hubRev;
@@ -83,8 +82,6 @@ public final class WatchHub implements AutoCloseable {
   private final Set<Watcher> unsynced = new LinkedHashSet<>();
   private final Set<WatchStream> streams = new LinkedHashSet<>();
   private boolean syncScheduled;
-  private ResponseHeader lastHeader;
-  private final EncodedResponses encoder = new EncodedResponses();
 
   /**
    * @param header builds a response header at a revision
@@ -96,8 +93,8 @@ public final class WatchHub implements AutoCloseable {
       Duration progressInterval) {
     this.store = store;
     this.header = header;
-    this.maxRequestBytes = maxRequestBytes;
     this.hubRev = store.committedRevision();
+    this.sender = new EventSender(store, header, maxRequestBytes);
     long ms = Math.max(1, progressInterval.toMillis());
     hub.scheduleWithFixedDelay(() -> run(this::notifyProgress), ms, ms, TimeUnit.MILLISECONDS);
   }
@@ -267,11 +264,10 @@ public final class WatchHub implements AutoCloseable {
     }
     long rev = events.get(events.size() - 1).getKv().getModRevision();
     hubRev = rev;
-    Map<Event, KeyValue> prevCache = new IdentityHashMap<>();
     for (Map.Entry<Watcher, List<Event>> m : matched.entrySet()) {
       Watcher w = m.getKey();
       if (w.stream.ready()) {
-        send(w, m.getValue(), rev, prevCache);
+        sender.send(w, m.getValue(), rev);
       } else {
         // the client is not reading: nothing is buffered for it; it catches up from storage later
         synced.remove(w);
@@ -280,7 +276,7 @@ public final class WatchHub implements AutoCloseable {
         unsynced.add(w);
       }
     }
-    encoder.clear();
+    sender.endStep();
     if (!unsynced.isEmpty()) {
       scheduleSync();
     }
@@ -341,7 +337,6 @@ public final class WatchHub implements AutoCloseable {
       }
     }
     long compactedAfter = store.compactRevision();
-    Map<Event, KeyValue> prevCache = new IdentityHashMap<>();
     Map<Selection, List<Event>> selections = new HashMap<>();
     for (Watcher w : ready) {
       if (w.nextRev < compactedAfter) {
@@ -355,11 +350,11 @@ public final class WatchHub implements AutoCloseable {
       List<Event> evs = selections.computeIfAbsent(new Selection(w.key, w.end, w.noPut, w.noDelete, w.nextRev),
           k -> select(events, w));
       if (!evs.isEmpty()) {
-        send(w, evs, hubRev, prevCache);
+        sender.send(w, evs, hubRev);
       }
       w.nextRev = to + 1;
     }
-    encoder.clear();
+    sender.endStep();
     for (Watcher w : ready) {
       if (!w.synced && unsynced.contains(w) && w.nextRev > hubRev) {
         unsynced.remove(w);
@@ -409,68 +404,6 @@ public final class WatchHub implements AutoCloseable {
           s.send(WatchResponse.newBuilder().setHeader(header.apply(hubRev)).setWatchId(w.id).build());
         }
       }
-    }
-  }
-
-  // --- sending ---
-
-  private void send(Watcher w, List<Event> events, long rev, Map<Event, KeyValue> prevCache) {
-    if (!w.prevKv && !w.fragment) {
-      w.stream.send(encoder.encode(headerAt(rev), w.id, events));
-      return;
-    }
-    List<Event> out = events;
-    if (w.prevKv) {
-      out = new ArrayList<>(events.size());
-      for (Event e : events) {
-        KeyValue prev = prevCache.computeIfAbsent(e, this::previous);
-        out.add(prev == null || prev.equals(KeyValue.getDefaultInstance()) ? e : e.toBuilder().setPrevKv(prev).build());
-      }
-    }
-    WatchResponse r = WatchResponse.newBuilder().setHeader(headerAt(rev)).setWatchId(w.id)
-        .addAllEvents(out).build();
-    if (!w.fragment || r.getSerializedSize() < maxRequestBytes || out.size() < 2) {
-      w.stream.send(r);
-      return;
-    }
-    int idx = 0;
-    while (idx < out.size()) {
-      WatchResponse.Builder part = r.toBuilder().clearEvents();
-      while (idx < out.size()) {
-        part.addEvents(out.get(idx));
-        if (part.getEventsCount() > 1 && part.build().getSerializedSize() >= maxRequestBytes) {
-          part.removeEvents(part.getEventsCount() - 1);
-          break;
-        }
-        idx++;
-      }
-      if (idx < out.size()) {
-        part.setUnknownFields(UnknownFieldSet.newBuilder().addField(RESPONSE_FRAGMENT_FIELD,
-            UnknownFieldSet.Field.newBuilder().addVarint(1).build()).build());
-      }
-      w.stream.send(part.build());
-    }
-  }
-
-  /** The header at {@code rev}; the last one is kept, since a revision's responses to all watchers share it. */
-  private ResponseHeader headerAt(long rev) {
-    if (lastHeader == null || lastHeader.getRevision() != rev) {
-      lastHeader = header.apply(rev);
-    }
-    return lastHeader;
-  }
-
-  /** The key's value before the event, as etcd sends in prev_kv; a default instance when there is none. */
-  private KeyValue previous(Event e) {
-    KeyValue kv = e.getKv();
-    if (e.getType() == Event.EventType.PUT && kv.getVersion() == 1) {
-      return KeyValue.getDefaultInstance();
-    }
-    try {
-      List<KeyValue> kvs = store.read().range(kv.getKey(), ByteString.EMPTY, 0, kv.getModRevision() - 1, false).kvs();
-      return kvs.isEmpty() ? KeyValue.getDefaultInstance() : kvs.get(0);
-    } catch (RuntimeException compacted) {
-      return KeyValue.getDefaultInstance();
     }
   }
 
