@@ -53,7 +53,7 @@ public final class DistributedLock {
 
   /** Waits (interruptibly, without limit) until the lock is held. */
   public LockHandle acquire() throws InterruptedException {
-    Attempt a = new Attempt();
+    Attempt a = new Attempt(new byte[0]);
     try {
       return a.result.get();
     } catch (ExecutionException e) {
@@ -66,7 +66,7 @@ public final class DistributedLock {
 
   /** Waits at most {@code timeout} for the lock; empty if it was not acquired in time (nothing is left behind). */
   public Optional<LockHandle> tryAcquire(Duration timeout) throws InterruptedException {
-    Attempt a = new Attempt();
+    Attempt a = new Attempt(new byte[0]);
     try {
       return Optional.of(a.result.get(timeout.toNanos(), TimeUnit.NANOSECONDS));
     } catch (TimeoutException e) {
@@ -85,7 +85,12 @@ public final class DistributedLock {
    * lease are removed).
    */
   public CompletableFuture<LockHandle> acquireAsync() {
-    return new Attempt().result;
+    return new Attempt(new byte[0]).result;
+  }
+
+  /** Like {@link #acquireAsync()}, storing {@code value} in the lock key (an election's candidate value). */
+  CompletableFuture<LockHandle> acquireAsync(byte[] value) {
+    return new Attempt(value).result;
   }
 
   /** One contender's way to the lock. */
@@ -94,8 +99,10 @@ public final class DistributedLock {
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private volatile Lease lease;
     private volatile Watch.Watcher watcher;
+    private final byte[] value;
 
-    Attempt() {
+    Attempt(byte[] value) {
+      this.value = value;
       result.whenComplete((h, e) -> {
         if (result.isCancelled()) {
           cancel();
@@ -121,7 +128,7 @@ public final class DistributedLock {
       ByteSequence k = Keys.bytes(myKey);
       client.jetcd().getKVClient().txn()
           .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
-          .Then(Op.put(k, ByteSequence.EMPTY, PutOption.builder().withLeaseId(l.id()).build()))
+          .Then(Op.put(k, ByteSequence.from(value), PutOption.builder().withLeaseId(l.id()).build()))
           .Else(Op.get(k, GetOption.DEFAULT))
           .commit()
           .whenComplete((r, e) -> {

@@ -52,6 +52,7 @@ public final class DkvClient implements AutoCloseable {
   private final DkvServer embedded;
   private final ScheduledExecutorService scheduler;
   private final Leases leases;
+  private final java.util.concurrent.ExecutorService callbacks;
 
   private DkvClient(Client jetcd, Duration requestTimeout, DkvServer embedded) {
     this.jetcd = jetcd;
@@ -59,6 +60,11 @@ public final class DkvClient implements AutoCloseable {
     this.embedded = embedded;
     this.scheduler = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "dkv-client-" + THREADS.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    this.callbacks = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "dkv-client-callback-" + THREADS.incrementAndGet());
       t.setDaemon(true);
       return t;
     });
@@ -249,6 +255,16 @@ public final class DkvClient implements AutoCloseable {
     return new DistributedLock(this, name, ttl);
   }
 
+  /** The leader election named {@code name}, whose candidates hold leases with the given TTL. */
+  public Election election(String name, Duration ttl) {
+    return new Election(this, name, ttl);
+  }
+
+  /** Membership under {@code prefix} (members are {@code prefix + memberId}). */
+  public Presence presence(String prefix) {
+    return new Presence(this, prefix);
+  }
+
   /** The jetcd client underneath, for what this API does not cover. Do not close it. */
   public Client jetcd() {
     return jetcd;
@@ -258,6 +274,11 @@ public final class DkvClient implements AutoCloseable {
 
   Duration requestTimeout() {
     return requestTimeout;
+  }
+
+  /** Where watch handlers run (each subscription serially). */
+  java.util.concurrent.Executor callbacks() {
+    return callbacks;
   }
 
   ScheduledExecutorService scheduler() {
@@ -306,6 +327,7 @@ public final class DkvClient implements AutoCloseable {
     leases.close();
     scheduler.shutdownNow();
     jetcd.close();
+    callbacks.shutdown();
     if (embedded != null) {
       embedded.close();
     }

@@ -36,6 +36,8 @@ final class Watcher<T> implements Subscription {
   private final Map<String, Versioned<T>> known;
 
   private final Object lock = new Object();
+  /** jetcd's callbacks only enqueue here: they must never wait for {@link #lock} (jetcd holds its own). */
+  private final SerialExecutor events;
   private boolean closed;
   private long revision;
   private int generation;
@@ -51,6 +53,7 @@ final class Watcher<T> implements Subscription {
     this.options = options;
     this.handler = handler;
     this.known = options.resnapshotOnCompaction() ? new LinkedHashMap<>() : null;
+    this.events = new SerialExecutor(client.callbacks());
   }
 
   static <T> Watcher<T> start(DkvClient client, String key, boolean prefix, Codec<T> codec, WatchOptions options,
@@ -112,7 +115,9 @@ final class Watcher<T> implements Subscription {
     ByteSequence k = Keys.bytes(key);
     WatchOption o = WatchOption.builder().isPrefix(prefix).withPrevKV(true).withRevision(revision + 1).build();
     current = client.jetcd().getWatchClient().watch(k, o, Watch.listener(
-        r -> onNext(gen, r), e -> onError(gen, e), () -> onError(gen, new DkvException("watch completed"))));
+        r -> events.execute(() -> onNext(gen, r)),
+        e -> events.execute(() -> onError(gen, e)),
+        () -> events.execute(() -> onError(gen, new DkvException("watch completed")))));
   }
 
   private void onNext(int gen, WatchResponse r) {
@@ -192,7 +197,7 @@ final class Watcher<T> implements Subscription {
       return;
     }
     client.jetcd().getKVClient().get(Keys.bytes(key), GetOption.builder().isPrefix(prefix).build())
-        .whenComplete((r, e) -> {
+        .whenCompleteAsync((r, e) -> {
           synchronized (lock) {
             if (closed) {
               return;
@@ -207,7 +212,7 @@ final class Watcher<T> implements Subscription {
             safely(() -> handler.onCompacted(compactRevision, diff));
             open();
           }
-        });
+        }, events);
   }
 
   private List<WatchEvent<T>> difference(List<Versioned<T>> now, long at) {

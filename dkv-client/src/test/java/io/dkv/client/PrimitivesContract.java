@@ -220,6 +220,56 @@ abstract class PrimitivesContract extends ServerFixture {
     }
   }
 
+  // ------------------------------------------------------------------ elections
+
+  @Test
+  void electionHandsOverOnResignAndSignalsLoss() throws Exception {
+    String name = unique("election") + "e";
+    Election e = client.election(name, Duration.ofSeconds(10));
+    List<Optional<String>> seen = new CopyOnWriteArrayList<>();
+    try (Subscription obs = e.observe(l -> seen.add(l.map(Versioned::value)))) {
+      Leadership a = e.campaign("a");
+      assertTrue(a.isLeader());
+      assertEquals("a", e.leader().orElseThrow().value());
+      CompletableFuture<Leadership> b = e.campaignAsync("b");
+      assertFalse(b.isDone());
+      await().atMost(WAIT).until(() -> client.list(name + "/", Codec.bytes()).size() == 2); // b is in line
+      a.resign();
+      Leadership lb = b.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+      assertTrue(lb.revision() > a.revision());
+      assertFalse(a.lost().isDone(), "resigning is not losing");
+      await().atMost(WAIT).until(() -> seen.contains(Optional.of("b")));
+      assertEquals(Optional.of("a"), seen.get(seen.indexOf(Optional.of("b")) - 1));
+
+      AtomicBoolean lost = new AtomicBoolean();
+      lb.onLost(() -> lost.set(true));
+      client.delete(lb.key()); // e.g. an operator removes the leader key
+      await().atMost(WAIT).untilTrue(lost);
+      assertFalse(lb.isLeader());
+      assertTrue(lb.proclaim("b again").lockLost());
+      await().atMost(WAIT).until(() -> seen.get(seen.size() - 1).isEmpty());
+    }
+  }
+
+  // ------------------------------------------------------------------ presence
+
+  @Test
+  void presenceTracksMembersComingAndGoing() {
+    String prefix = unique("presence");
+    Presence presence = client.presence(prefix);
+    List<java.util.Map<String, String>> views = new CopyOnWriteArrayList<>();
+    try (Presence.Registration one = presence.register("m1", "host1", Duration.ofSeconds(10));
+        Subscription s = presence.watch(views::add)) {
+      assertEquals(java.util.Map.of("m1", "host1"), views.get(0));
+      try (Presence.Registration two = presence.register("m2", "host2", Duration.ofSeconds(10))) {
+        await().atMost(WAIT).until(() -> views.get(views.size() - 1).equals(
+            java.util.Map.of("m1", "host1", "m2", "host2")));
+        assertEquals(java.util.Map.of("m1", "host1", "m2", "host2"), presence.members());
+      }
+      await().atMost(WAIT).until(() -> views.get(views.size() - 1).equals(java.util.Map.of("m1", "host1")));
+    }
+  }
+
   /** Records what a watch delivers. */
   static final class Recorder<T> implements WatchHandler<T> {
     final List<WatchEvent<T>> events = new CopyOnWriteArrayList<>();
