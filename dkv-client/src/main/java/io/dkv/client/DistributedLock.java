@@ -59,7 +59,9 @@ public final class DistributedLock {
     } catch (ExecutionException e) {
       throw DkvClient.unwrap(e.getCause());
     } catch (InterruptedException e) {
-      a.cancel();
+      if (!a.abandon()) {
+        a.result.join().release();
+      }
       throw e;
     }
   }
@@ -70,12 +72,13 @@ public final class DistributedLock {
     try {
       return Optional.of(a.result.get(timeout.toNanos(), TimeUnit.NANOSECONDS));
     } catch (TimeoutException e) {
-      a.cancel();
-      return Optional.empty();
+      return a.abandon() ? Optional.empty() : Optional.of(a.result.join()); // acquired just in time
     } catch (ExecutionException e) {
       throw DkvClient.unwrap(e.getCause());
     } catch (InterruptedException e) {
-      a.cancel();
+      if (!a.abandon()) {
+        a.result.join().release();
+      }
       throw e;
     }
   }
@@ -104,8 +107,8 @@ public final class DistributedLock {
     Attempt(byte[] value) {
       this.value = value;
       result.whenComplete((h, e) -> {
-        if (result.isCancelled()) {
-          cancel();
+        if (e != null) {
+          cleanUp(); // cancelled or failed
         }
       });
       client.leases().grantAsync(ttl).whenComplete((l, e) -> {
@@ -114,7 +117,7 @@ public final class DistributedLock {
           return;
         }
         lease = l;
-        if (cancelled.get()) {
+        if (cancelled.get() || result.isDone()) {
           l.close();
           return;
         }
@@ -194,12 +197,16 @@ public final class DistributedLock {
     }
 
     private void fail(Throwable e) {
-      if (result.completeExceptionally(e)) {
-        cancel();
-      }
+      result.completeExceptionally(e);
     }
 
-    void cancel() {
+    /** Gives up unless the lock was already acquired; returns false if it was (the caller owns the handle). */
+    boolean abandon() {
+      return result.cancel(false) || result.isCompletedExceptionally();
+    }
+
+    /** Removes this attempt's watch, key and lease, once. */
+    private void cleanUp() {
       if (!cancelled.compareAndSet(false, true)) {
         return;
       }
@@ -208,12 +215,9 @@ public final class DistributedLock {
         w.close();
       }
       Lease l = lease;
-      if (l != null && !result.isDone()) {
-        l.close();
-      } else if (l != null && result.isCompletedExceptionally()) {
+      if (l != null) {
         l.close();
       }
-      result.cancel(false);
     }
   }
 }

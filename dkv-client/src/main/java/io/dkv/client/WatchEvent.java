@@ -20,6 +20,6 @@ package io.dkv.client;
  */
 public record WatchEvent<T>(Type type, String key, T value, T previousValue, long revision) {
 
-  /** The kind of change. */
+  /** The kind of change: {@code if (e.type() == WatchEvent.Type.PUT) cache.put(e.key(), e.value());} */
   public enum Type { PUT, DELETE }
 }

@@ -32,7 +32,13 @@ public record WatchOptions(boolean initialSnapshot, boolean resnapshotOnCompacti
     return new Builder();
   }
 
-  /** A builder of {@link WatchOptions}. */
+  /**
+   * A builder of {@link WatchOptions}.
+   *
+   * <pre>{@code
+   * WatchOptions.builder().startRevision(lastSeen + 1).backoff(Duration.ofMillis(50), Duration.ofSeconds(2)).build();
+   * }</pre>
+   */
   public static final class Builder {
     private boolean initialSnapshot;
     private boolean resnapshotOnCompaction;
