@@ -39,6 +39,7 @@ final class Watcher<T> implements Subscription {
   /** jetcd's callbacks only enqueue here: they must never wait for {@link #lock} (jetcd holds its own). */
   private final SerialExecutor events;
   private boolean closed;
+  private boolean suspended;
   private long revision;
   private int generation;
   private int failures;
@@ -108,7 +109,7 @@ final class Watcher<T> implements Subscription {
 
   /** Opens a server watch from revision + 1; call with the lock held. */
   private void open() {
-    if (closed) {
+    if (closed || suspended) {
       return;
     }
     int gen = ++generation;
@@ -267,6 +268,23 @@ final class Watcher<T> implements Subscription {
       } catch (RuntimeException e) {
         log.debug("closing a watch", e);
       }
+    }
+  }
+
+  /** Drops the server watch and opens none until {@link #resume()}, as if disconnected; for tests. */
+  void suspend() {
+    synchronized (lock) {
+      suspended = true;
+      generation++;
+      closeCurrent();
+    }
+  }
+
+  /** Ends {@link #suspend()}: watches again from the last delivered revision + 1. */
+  void resume() {
+    synchronized (lock) {
+      suspended = false;
+      open();
     }
   }
 

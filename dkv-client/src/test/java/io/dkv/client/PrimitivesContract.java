@@ -120,6 +120,34 @@ abstract class PrimitivesContract extends ServerFixture {
     }
   }
 
+  @Test
+  void afterACompactionTheWatchReSnapshotsAndReportsTheDifference() {
+    String p = unique("resnap");
+    client.put(p + "a", "1");
+    client.put(p + "b", "2");
+    client.put(p + "c", "3");
+    Recorder<String> rec = new Recorder<>();
+    try (Subscription s = client.watchPrefix(p, Codec.string(), WatchOptions.withSnapshot(), rec)) {
+      ((Watcher<?>) s).suspend(); // as if disconnected
+      client.put(p + "a", "1x");
+      client.delete(p + "b");
+      client.put(p + "d", "4");
+      long compactAt = client.put("unrelated-" + p, "x");
+      client.jetcd().getKVClient().compact(compactAt).join();
+      ((Watcher<?>) s).resume();
+      await().atMost(WAIT).until(() -> rec.compactions.size() == 1);
+      long at = rec.events.get(0).revision();
+      assertTrue(at >= compactAt);
+      assertEquals(List.of(
+          new WatchEvent<>(WatchEvent.Type.PUT, p + "a", "1x", "1", at),
+          new WatchEvent<>(WatchEvent.Type.PUT, p + "d", "4", null, at),
+          new WatchEvent<>(WatchEvent.Type.DELETE, p + "b", null, "2", at)), rec.events);
+      long r = client.put(p + "e", "5");
+      await().atMost(WAIT).until(() -> rec.events.size() == 4);
+      assertEquals(new WatchEvent<>(WatchEvent.Type.PUT, p + "e", "5", null, r), rec.events.get(3));
+    }
+  }
+
   // ------------------------------------------------------------------ counters
 
   @Test
