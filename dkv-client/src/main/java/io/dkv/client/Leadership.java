@@ -72,6 +72,11 @@ public final class Leadership implements AutoCloseable {
     }
   }
 
+  /** The lease that keeps this leadership; for tests. */
+  Lease handleLease() {
+    return handle.lease();
+  }
+
   /** Replaces the leader's value, only while still leader. */
   public GuardedResult proclaim(String value) {
     return handle.put(handle.key(), value);

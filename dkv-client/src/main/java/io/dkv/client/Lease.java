@@ -42,7 +42,7 @@ public final class Lease implements AutoCloseable {
     this.client = client;
     this.id = id;
     this.ttl = ttl;
-    this.deadlineNanos = System.nanoTime() + ttl.toNanos();
+    this.deadlineNanos = System.nanoTime() + margin(ttl.toNanos());
   }
 
   synchronized void startKeepAlive() {
@@ -52,7 +52,7 @@ public final class Lease implements AutoCloseable {
         if (r.getTTL() <= 0) {
           lose("the server reports it expired");
         } else {
-          deadlineNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(r.getTTL());
+          deadlineNanos = System.nanoTime() + margin(TimeUnit.SECONDS.toNanos(r.getTTL()));
         }
       }
 
@@ -72,6 +72,14 @@ public final class Lease implements AutoCloseable {
         lose("no keep-alive succeeded within its TTL");
       }
     }, period, period, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The part of a TTL the client trusts: the server counts the TTL from when it received the keep-alive, the
+   * client from when the answer arrived, so the client gives up a tenth earlier to err on the safe side.
+   */
+  private static long margin(long ttlNanos) {
+    return ttlNanos - ttlNanos / 10;
   }
 
   /** The lease id, for jetcd options such as {@code PutOption.withLeaseId}. */

@@ -298,6 +298,29 @@ abstract class PrimitivesContract extends ServerFixture {
     }
   }
 
+  @Test
+  void aStalledLeaderLosesLeadershipAndAStalledMemberDisappears() throws Exception {
+    String name = unique("stall");
+    Election e = client.election(name + "election", Duration.ofSeconds(2));
+    Presence presence = client.presence(name + "members/");
+    Leadership leader = e.campaign("stalled");
+    AtomicBoolean lost = new AtomicBoolean();
+    leader.onLost(() -> lost.set(true));
+    CompletableFuture<Leadership> next = e.campaignAsync("next");
+    Presence.Registration member = presence.register("stalled", "x", Duration.ofSeconds(2));
+    try (Presence.Registration other = presence.register("alive", "y", Duration.ofSeconds(10))) {
+      leader.handleLease().suspendKeepAlive();
+      member.lease().suspendKeepAlive();
+      await().atMost(WAIT).untilTrue(lost);
+      assertFalse(leader.isLeader());
+      Leadership l2 = next.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals("next", e.leader().orElseThrow().value());
+      assertTrue(leader.put(name + "data", "stale").lockLost());
+      await().atMost(WAIT).until(() -> presence.members().equals(java.util.Map.of("alive", "y")));
+      l2.resign();
+    }
+  }
+
   /** Records what a watch delivers. */
   static final class Recorder<T> implements WatchHandler<T> {
     final List<WatchEvent<T>> events = new CopyOnWriteArrayList<>();
