@@ -1,0 +1,336 @@
+package io.dkv.client;
+
+import io.dkv.server.DkvServer;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A client for the coordination primitives over any etcd-v3 server (dkv-server or etcd): typed values with
+ * their revisions, watches with race-free snapshots that resume by themselves, counters, leases, locks with
+ * fencing, leader elections and presence. Thread-safe; one per application is enough. Close it when done.
+ *
+ * <pre>{@code
+ * try (DkvClient client = DkvClient.connect("http://127.0.0.1:2379")) {
+ *   client.put("order:1", new Order("o1", 3));
+ *   Order o = client.get("order:1", Order.class).orElseThrow().value();
+ * }
+ * }</pre>
+ *
+ * <p>Blocking methods wait at most the {@linkplain Builder#requestTimeout request timeout} and throw
+ * {@link DkvException} on failure; the {@code ...Async} methods return a {@link CompletableFuture}.
+ */
+public final class DkvClient implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(DkvClient.class);
+  private static final AtomicInteger THREADS = new AtomicInteger();
+
+  private final Client jetcd;
+  private final Duration requestTimeout;
+  private final DkvServer embedded;
+  private final ScheduledExecutorService scheduler;
+  private final Leases leases;
+  private final java.util.concurrent.ExecutorService callbacks;
+
+  private DkvClient(Client jetcd, Duration requestTimeout, DkvServer embedded) {
+    this.jetcd = jetcd;
+    this.requestTimeout = requestTimeout;
+    this.embedded = embedded;
+    this.scheduler = Executors.newScheduledThreadPool(1, r -> {
+      Thread t = new Thread(r, "dkv-client-" + THREADS.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    this.callbacks = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "dkv-client-callback-" + THREADS.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    this.leases = new Leases(this);
+  }
+
+  /** Connects to the given endpoints ({@code http://host:port}) with the default options. */
+  public static DkvClient connect(String... endpoints) {
+    return builder().endpoints(endpoints).build();
+  }
+
+  /**
+   * Starts a dkv-server in this process on {@code dataDir} (on a free loopback port) and connects to it;
+   * {@link #close()} stops the server too. For tests and single-node applications.
+   */
+  public static DkvClient embedded(Path dataDir) {
+    DkvServer server;
+    try {
+      server = DkvServer.builder().dataDir(dataDir).port(0).start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the embedded dkv-server in " + dataDir, e);
+    }
+    try {
+      return builder().endpoints(server.endpoint()).build(server);
+    } catch (RuntimeException | Error e) {
+      server.close();
+      throw e;
+    }
+  }
+
+  /** A builder for a client with options. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Options of a {@link DkvClient}.
+   *
+   * <pre>{@code
+   * DkvClient client = DkvClient.builder()
+   *     .endpoints("http://10.0.0.1:2379", "http://10.0.0.2:2379")
+   *     .connectTimeout(Duration.ofSeconds(3))
+   *     .requestTimeout(Duration.ofSeconds(10))
+   *     .build();
+   * }</pre>
+   *
+   * <p>TLS and authentication are not offered yet; reach them through jetcd if needed.
+   */
+  public static final class Builder {
+    private final List<String> endpoints = new ArrayList<>();
+    private Duration connectTimeout = Duration.ofSeconds(5);
+    private Duration requestTimeout = Duration.ofSeconds(30);
+
+    private Builder() {
+    }
+
+    /** The servers' client URLs; requests go to any of them. */
+    public Builder endpoints(String... endpoints) {
+      for (String e : endpoints) {
+        this.endpoints.add(Objects.requireNonNull(e, "endpoint"));
+      }
+      return this;
+    }
+
+    /** How long establishing a connection may take (default 5 s). */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = positive(timeout, "connectTimeout");
+      return this;
+    }
+
+    /** How long a blocking request waits for its answer (default 30 s). */
+    public Builder requestTimeout(Duration timeout) {
+      this.requestTimeout = positive(timeout, "requestTimeout");
+      return this;
+    }
+
+    /** Connects (lazily: the first request establishes the connection). */
+    public DkvClient build() {
+      return build(null);
+    }
+
+    DkvClient build(DkvServer embedded) {
+      if (endpoints.isEmpty()) {
+        throw new IllegalArgumentException("no endpoints");
+      }
+      ClientBuilder b = Client.builder().endpoints(endpoints.toArray(String[]::new)).connectTimeout(connectTimeout);
+      return new DkvClient(b.build(), requestTimeout, embedded);
+    }
+
+    private static Duration positive(Duration d, String name) {
+      if (d == null || d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive: " + d);
+      }
+      return d;
+    }
+  }
+
+  // ---------------------------------------------------------------- typed key-values
+
+  /** The string value of {@code key}, if it exists. */
+  public Optional<Versioned<String>> get(String key) {
+    return get(key, Codec.string());
+  }
+
+  /** The value of {@code key} decoded as {@code type} (see {@link Codec#of}), if it exists. */
+  public <T> Optional<Versioned<T>> get(String key, Class<T> type) {
+    return get(key, Codec.of(type));
+  }
+
+  /** The value of {@code key} decoded by {@code codec}, if it exists. */
+  public <T> Optional<Versioned<T>> get(String key, Codec<T> codec) {
+    return await(getAsync(key, codec));
+  }
+
+  /** Asynchronously, the value of {@code key} decoded by {@code codec}, if it exists. */
+  public <T> CompletableFuture<Optional<Versioned<T>>> getAsync(String key, Codec<T> codec) {
+    return jetcd.getKVClient().get(Keys.bytes(key)).thenApply(r -> r.getKvs().isEmpty()
+        ? Optional.empty() : Optional.of(Versioned.of(r.getKvs().get(0), codec)));
+  }
+
+  /** Every key under {@code prefix}, in key order, decoded by {@code codec}. */
+  public <T> List<Versioned<T>> list(String prefix, Codec<T> codec) {
+    return await(jetcd.getKVClient().get(Keys.bytes(prefix), GetOption.builder().isPrefix(true).build())
+        .thenApply(r -> {
+          List<Versioned<T>> out = new ArrayList<>(r.getKvs().size());
+          for (KeyValue kv : r.getKvs()) {
+            out.add(Versioned.of(kv, codec));
+          }
+          return out;
+        }));
+  }
+
+  /**
+   * Stores {@code value} under {@code key}, encoded by {@link Codec#of} its class (a String as UTF-8, an
+   * object as JSON); returns the revision of the write.
+   */
+  @SuppressWarnings("unchecked")
+  public <T> long put(String key, T value) {
+    Objects.requireNonNull(value, "value");
+    return put(key, value, (Codec<T>) Codec.of(value.getClass()));
+  }
+
+  /** Stores {@code value} under {@code key}, encoded by {@code codec}; returns the revision of the write. */
+  public <T> long put(String key, T value, Codec<T> codec) {
+    return await(putAsync(key, value, codec));
+  }
+
+  /** Asynchronously stores {@code value} under {@code key}; completes with the revision of the write. */
+  public <T> CompletableFuture<Long> putAsync(String key, T value, Codec<T> codec) {
+    return jetcd.getKVClient().put(Keys.bytes(key), Keys.bytes(codec.encode(value)))
+        .thenApply(r -> r.getHeader().getRevision());
+  }
+
+  /** Deletes {@code key}; returns whether it existed. */
+  public boolean delete(String key) {
+    return await(jetcd.getKVClient().delete(Keys.bytes(key), DeleteOption.DEFAULT)
+        .thenApply(r -> r.getDeleted() > 0));
+  }
+
+  // ---------------------------------------------------------------- primitives
+
+  /**
+   * Watches one key: {@code handler} receives every change from now on (or, with
+   * {@link WatchOptions#initialSnapshot()}, the current value and then every change after it).
+   */
+  public <T> Subscription watchKey(String key, Codec<T> codec, WatchOptions options, WatchHandler<T> handler) {
+    return Watcher.start(this, key, false, codec, options, handler);
+  }
+
+  /** Watches every key under {@code prefix}; see {@link #watchKey}. */
+  public <T> Subscription watchPrefix(String prefix, Codec<T> codec, WatchOptions options,
+      WatchHandler<T> handler) {
+    return Watcher.start(this, prefix, true, codec, options, handler);
+  }
+
+  /** An atomic counter stored under {@code key} (as a decimal string; absent means 0). */
+  public Counter counter(String key) {
+    return new Counter(this, key);
+  }
+
+  /** Leases: grant with background keep-alive, revoke. */
+  public Leases leases() {
+    return leases;
+  }
+
+  /** The distributed lock named {@code name}, held by sessions with the given lease TTL. */
+  public DistributedLock lock(String name, Duration ttl) {
+    return new DistributedLock(this, name, ttl);
+  }
+
+  /** The leader election named {@code name}, whose candidates hold leases with the given TTL. */
+  public Election election(String name, Duration ttl) {
+    return new Election(this, name, ttl);
+  }
+
+  /** Membership under {@code prefix} (members are {@code prefix + memberId}). */
+  public Presence presence(String prefix) {
+    return new Presence(this, prefix);
+  }
+
+  /** The jetcd client underneath, for what this API does not cover. Do not close it. */
+  public Client jetcd() {
+    return jetcd;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  Duration requestTimeout() {
+    return requestTimeout;
+  }
+
+  /** Where watch handlers run (each subscription serially). */
+  java.util.concurrent.Executor callbacks() {
+    return callbacks;
+  }
+
+  ScheduledExecutorService scheduler() {
+    return scheduler;
+  }
+
+  static ByteSequence key(String key) {
+    return Keys.bytes(key);
+  }
+
+  /** Waits for {@code f} up to the request timeout; failures become {@link DkvException}. */
+  <R> R await(CompletableFuture<R> f) {
+    return await(f, requestTimeout);
+  }
+
+  static <R> R await(CompletableFuture<R> f, Duration timeout) {
+    try {
+      return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      f.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new DkvException("interrupted", e);
+    } catch (TimeoutException e) {
+      f.cancel(true);
+      throw new DkvException("no answer within " + timeout, e);
+    } catch (ExecutionException e) {
+      throw unwrap(e.getCause());
+    } catch (CancellationException e) {
+      throw new DkvException("cancelled", e);
+    }
+  }
+
+  static RuntimeException unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof DkvException d) {
+      return d;
+    }
+    return new DkvException(String.valueOf(t.getMessage()), t);
+  }
+
+  /** Closes the connection (and the embedded server, if this client started one). */
+  @Override
+  public void close() {
+    leases.close();
+    scheduler.shutdownNow();
+    jetcd.close();
+    callbacks.shutdown();
+    if (embedded != null) {
+      embedded.close();
+    }
+    log.debug("dkv client closed");
+  }
+}
