@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
@@ -109,7 +110,11 @@ public final class WatchHub implements AutoCloseable {
   }
 
   private void execute(Runnable task) {
-    hub.execute(() -> run(task));
+    try {
+      hub.execute(() -> run(task));
+    } catch (RejectedExecutionException closed) {
+      // the hub has stopped (server shutdown): streams ending now need nothing from it
+    }
   }
 
   /** Hands over the events of committed writes, in revision order. Called by the writer; never blocks. */
