@@ -23,8 +23,7 @@ public final class Leadership implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Leadership.class);
 
   private final LockHandle handle;
-  private final CompletableFuture<Void> lost = new CompletableFuture<>();
-  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+  private final LossSignal lost = new LossSignal();
   private volatile boolean resigned;
   private volatile Subscription keyWatch;
 
@@ -56,20 +55,17 @@ public final class Leadership implements AutoCloseable {
 
   /** Whether this leadership is neither lost nor resigned. */
   public boolean isLeader() {
-    return !resigned && !lost.isDone();
+    return !resigned && !lost.isLost();
   }
 
   /** Completes when leadership is lost (never on resignation). */
   public CompletableFuture<Void> lost() {
-    return lost.copy();
+    return lost.future();
   }
 
   /** Runs {@code listener} when leadership is lost (at once if it already is). */
   public void onLost(Runnable listener) {
-    listeners.add(listener);
-    if (lost.isDone() && listeners.remove(listener)) {
-      listener.run();
-    }
+    lost.onLost(listener);
   }
 
   /** The lease that keeps this leadership; for tests. */
@@ -107,7 +103,7 @@ public final class Leadership implements AutoCloseable {
   }
 
   private void lose(String why) {
-    if (resigned || !lost.complete(null)) {
+    if (resigned || lost.isLost()) {
       return;
     }
     log.warn("leadership {} lost: {}", handle.key(), why);
@@ -115,15 +111,8 @@ public final class Leadership implements AutoCloseable {
     if (s != null) {
       s.close();
     }
-    for (Runnable l : listeners) {
-      if (listeners.remove(l)) {
-        try {
-          l.run();
-        } catch (RuntimeException e) {
-          log.error("leadership-loss listener threw", e);
-        }
-      }
+    if (lost.fire()) {
+      handle.lease().close();
     }
-    handle.lease().close();
   }
 }

@@ -31,8 +31,7 @@ public final class Lease implements AutoCloseable {
   private final DkvClient client;
   private final long id;
   private final Duration ttl;
-  private final CompletableFuture<Void> lost = new CompletableFuture<>();
-  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+  private final LossSignal lost = new LossSignal();
   private volatile long deadlineNanos;
   private volatile boolean ended;
   private CloseableClient keepAlive;
@@ -99,15 +98,12 @@ public final class Lease implements AutoCloseable {
 
   /** Completes when the lease is lost (never when it is revoked). */
   public CompletableFuture<Void> lost() {
-    return lost.copy();
+    return lost.future();
   }
 
   /** Runs {@code listener} when the lease is lost (at once if it already is). */
   public void onLost(Runnable listener) {
-    listeners.add(listener);
-    if (lost.isDone() && listeners.remove(listener)) {
-      listener.run();
-    }
+    lost.onLost(listener);
   }
 
   /** Stops the keep-alive and revokes the lease: every key attached to it is deleted. */
@@ -162,15 +158,6 @@ public final class Lease implements AutoCloseable {
       return;
     }
     log.warn("lease {} lost: {}", Long.toHexString(id), why);
-    lost.complete(null);
-    for (Runnable l : listeners) {
-      if (listeners.remove(l)) {
-        try {
-          l.run();
-        } catch (RuntimeException e) {
-          log.error("lease-loss listener threw", e);
-        }
-      }
-    }
+    lost.fire();
   }
 }
