@@ -1,5 +1,7 @@
 package io.dkv.server;
 
+import io.dkv.server.testing.CompatServers;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.dkv.server.testing.EtcdProcess;
@@ -33,15 +35,7 @@ class JetcdCompatTest {
 
   @Test
   void jetcdSeesTheSameStoreOnBoth() throws Exception {
-    List<String> expected;
-    List<String> actual;
-    try (EtcdProcess etcd = EtcdProcess.start()) {
-      expected = scenario(etcd.endpoint());
-    }
-    try (DkvServer dkv = DkvServer.builder().dataDir(dir).port(0).start()) {
-      actual = scenario(dkv.endpoint());
-    }
-    assertEquals(String.join("\n", expected), String.join("\n", actual));
+    CompatServers.assertSameOnBoth(dir, port -> scenario("http://127.0.0.1:" + port));
   }
 
   private static ByteSequence b(String s) {

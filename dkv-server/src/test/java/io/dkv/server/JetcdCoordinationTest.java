@@ -1,5 +1,7 @@
 package io.dkv.server;
 
+import io.dkv.server.testing.CompatServers;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.dkv.server.testing.EtcdProcess;
@@ -23,13 +25,7 @@ class JetcdCoordinationTest {
 
   @Test
   void jetcdLeaseLockAndElectionClients() throws Exception {
-    List<String> expected;
-    try (EtcdProcess etcd = EtcdProcess.start()) {
-      expected = scenario(etcd.endpoint());
-    }
-    try (DkvServer dkv = DkvServer.builder().dataDir(dir).port(0).start()) {
-      assertEquals(String.join("\n", expected), String.join("\n", scenario(dkv.endpoint())));
-    }
+    CompatServers.assertSameOnBoth(dir, port -> scenario("http://127.0.0.1:" + port));
   }
 
   private static ByteSequence b(String s) {

@@ -1,5 +1,7 @@
 package io.dkv.server;
 
+import io.dkv.server.testing.CompatServers;
+
 import static io.dkv.server.KvCompatTest.bs;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -39,13 +41,7 @@ class LockCompatTest {
 
   @Test
   void contendedLockBehavesAsEtcd() throws Exception {
-    List<String> expected;
-    try (EtcdProcess etcd = EtcdProcess.start()) {
-      expected = scenario(etcd.port());
-    }
-    try (DkvServer dkv = DkvServer.builder().dataDir(dir).port(0).start()) {
-      assertEquals(String.join("\n", expected), String.join("\n", scenario(dkv.port())));
-    }
+    CompatServers.assertSameOnBoth(dir, LockCompatTest::scenario);
   }
 
   private static List<String> scenario(int port) throws Exception {

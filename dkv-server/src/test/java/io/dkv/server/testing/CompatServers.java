@@ -1,7 +1,10 @@
 package io.dkv.server.testing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.dkv.server.DkvServer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.UnaryOperator;
 
 /** A fresh real etcd and a fresh dkv-server, side by side, for a compatibility scenario. */
@@ -24,6 +27,26 @@ public final class CompatServers implements AutoCloseable {
     } catch (Exception | Error e) {
       etcd.close();
       throw e;
+    }
+  }
+
+  /** A scenario against one server, given its port; returns what it observed, a line each. */
+  @FunctionalInterface
+  public interface Scenario {
+    List<String> run(int port) throws Exception;
+  }
+
+  /**
+   * Runs {@code scenario} against a fresh real etcd, then against a fresh dkv-server, one at a time, and
+   * asserts they observed the same.
+   */
+  public static void assertSameOnBoth(Path dkvDataDir, Scenario scenario) throws Exception {
+    List<String> expected;
+    try (EtcdProcess etcd = EtcdProcess.start()) {
+      expected = scenario.run(etcd.port());
+    }
+    try (DkvServer dkv = DkvServer.builder().dataDir(dkvDataDir).port(0).start()) {
+      assertEquals(String.join("\n", expected), String.join("\n", scenario.run(dkv.port())));
     }
   }
 
