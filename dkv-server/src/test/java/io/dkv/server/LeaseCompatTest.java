@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.dkv.server.api.LeaseLeases;
 import io.dkv.server.testing.EtcdProcess;
 import io.dkv.server.testing.Transcript;
+import io.dkv.server.testing.WatchSession;
 import io.dkv.server.testing.Transcript.Step;
 import io.etcd.jetcd.api.Event;
 import io.etcd.jetcd.api.LeaseGrantRequest;
@@ -192,41 +193,25 @@ class LeaseCompatTest {
 
   /** Grants a short lease with keys, watches them, and returns what the watcher saw when it expired. */
   private static List<String> expire(int port) throws Exception {
-    try (Transcript t = new Transcript(port)) {
+    try (Transcript t = new Transcript(port); WatchSession watch = new WatchSession(port)) {
       t.lease.leaseGrant(LeaseGrantRequest.newBuilder().setID(7).setTTL(1).build());
       t.kv.put(putReq("x/2", "b").setLease(7).build());
       t.kv.put(putReq("x/1", "a").setLease(7).build());
       t.kv.put(putReq("y", "c").build());
-      BlockingQueue<WatchResponse> responses = new LinkedBlockingQueue<>();
-      StreamObserver<WatchRequest> watch = WatchGrpc.newStub(t.channel).watch(new StreamObserver<>() {
-        @Override
-        public void onNext(WatchResponse r) {
-          responses.add(r);
-        }
-
-        @Override
-        public void onError(Throwable e) {}
-
-        @Override
-        public void onCompleted() {}
-      });
-      watch.onNext(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
-          .setKey(bs("\0")).setRangeEnd(bs("\0")).setStartRevision(5)).build());
+      watch.create(WatchCreateRequest.newBuilder().setKey(bs("\0")).setRangeEnd(bs("\0")).setStartRevision(5));
+      await().atMost(Duration.ofSeconds(20))
+          .until(() -> watch.responses.stream().anyMatch(r -> r.getEventsCount() > 0));
       List<String> seen = new ArrayList<>();
-      await().atMost(Duration.ofSeconds(20)).until(() -> {
-        for (WatchResponse r = responses.poll(); r != null; r = responses.poll()) {
-          if (r.getEventsCount() > 0) {
-            StringBuilder line = new StringBuilder("response:");
-            for (Event e : r.getEventsList()) {
-              line.append(' ').append(e.getType()).append(' ').append(e.getKv().getKey().toStringUtf8())
-                  .append('@').append(e.getKv().getModRevision());
-            }
-            seen.add(line.toString());
+      for (WatchResponse r : watch.responses) {
+        if (r.getEventsCount() > 0) {
+          StringBuilder line = new StringBuilder("response:");
+          for (Event e : r.getEventsList()) {
+            line.append(' ').append(e.getType()).append(' ').append(e.getKv().getKey().toStringUtf8())
+                .append('@').append(e.getKv().getModRevision());
           }
+          seen.add(line.toString());
         }
-        return !seen.isEmpty();
-      });
-      watch.onCompleted();
+      }
       seen.add("ttl " + t.lease.leaseTimeToLive(LeaseTimeToLiveRequest.newBuilder().setID(7).build()).getTTL());
       seen.add("keys " + t.kv.range(RangeRequest.newBuilder().setKey(bs("\0")).setRangeEnd(bs("\0")).build())
           .getKvsList().stream().map(kv -> kv.getKey().toStringUtf8()).toList());
