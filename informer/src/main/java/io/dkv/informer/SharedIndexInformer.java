@@ -1,0 +1,66 @@
+package io.dkv.informer;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A local cache of a source's objects kept in sync by list-then-watch, shared by any number of handlers.
+ *
+ * <pre>{@code
+ * SharedIndexInformer<Job> jobs = SharedIndexInformer.builder(ListerWatchers.etcd(client, "/jobs/", Codec.json(Job.class)))
+ *     .index("byOwner", job -> List.of(job.owner()))
+ *     .build();
+ * jobs.addEventHandler(handler);
+ * jobs.start();
+ * jobs.lister().byIndex("byOwner", "alice");
+ * }</pre>
+ *
+ * @param <T> the object type
+ */
+public interface SharedIndexInformer<T> extends AutoCloseable {
+
+  /** A builder over {@code source}. */
+  static <T> InformerBuilder<T> builder(ListerWatcher<T> source) {
+    return new InformerBuilder<>(source);
+  }
+
+  /**
+   * Adds a handler, at any time. If the informer has objects already, the handler first gets each of
+   * them as {@code onAdd(object, true)}.
+   */
+  HandlerRegistration addEventHandler(ResourceEventHandler<T> handler);
+
+  /**
+   * Adds a handler that also gets every cached object again as {@code onUpdate(o, o)} every
+   * {@code resyncPeriod} (rounded up to the informer's own resync check period).
+   */
+  HandlerRegistration addEventHandler(ResourceEventHandler<T> handler, Duration resyncPeriod);
+
+  /** Removes a handler; notifications still queued for it are dropped. */
+  void removeEventHandler(HandlerRegistration registration);
+
+  /** The cache. */
+  Lister<T> lister();
+
+  /** Starts listing and watching in the background. Calling it twice has no effect. */
+  SharedIndexInformer<T> start();
+
+  /** Whether the first list has been applied to the cache. */
+  boolean hasSynced();
+
+  /** Whether a watch is open right now (false while listing, backing off, or stopped). */
+  boolean isWatching();
+
+  /**
+   * Completes when the informer stops: normally after {@link #close()}, exceptionally with the cause when
+   * the {@link ErrorHandler} decides to stop.
+   */
+  CompletableFuture<Void> stopped();
+
+  /** Compares the cache with the source at one revision, repairs any drift and reports it. */
+  AuditReport audit();
+
+  /** Stops watching and every handler's dispatcher. */
+  @Override
+  void close();
+}
