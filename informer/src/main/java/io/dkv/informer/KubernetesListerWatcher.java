@@ -166,6 +166,8 @@ final class KubernetesListerWatcher<T extends HasMetadata> implements ListerWatc
     private final WatchSink<T> sink;
     private final long from;
     private boolean closed;
+    /** Whether fabric8's watch call has returned; before that, a failure is reported by its exception. */
+    private boolean opened;
     private Watch watch;
 
     KubernetesWatch(KubernetesListerWatcher<T> source, WatchSink<T> sink, long from) {
@@ -188,6 +190,7 @@ final class KubernetesListerWatcher<T extends HasMetadata> implements ListerWatc
       boolean closeNow;
       synchronized (this) {
         closeNow = closed;
+        opened = true;
         watch = w;
       }
       if (closeNow) {
@@ -229,8 +232,10 @@ final class KubernetesListerWatcher<T extends HasMetadata> implements ListerWatc
     }
 
     @Override
-    public void onClose() {
-      end(null);
+    public synchronized void onClose() {
+      if (opened) { // while opening, fabric8 calls this before throwing the reason from its watch call
+        end(null);
+      }
     }
 
     private HistoryGoneException gone(String message) {
