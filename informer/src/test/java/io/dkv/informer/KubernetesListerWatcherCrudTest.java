@@ -104,7 +104,7 @@ class KubernetesListerWatcherCrudTest {
   }
 
   /** Records what a watch delivers. */
-  static final class RecordingSink implements WatchSink<ConfigMap> {
+  static class RecordingSink implements WatchSink<ConfigMap> {
     final List<Event<ConfigMap>> events;
     volatile int closedCalls;
     volatile Throwable cause;

@@ -164,19 +164,28 @@ class KubernetesListerWatcherExpectationsTest {
     server.expect().withPath(PATH + "?allowWatchBookmarks=true&resourceVersion=40&watch=true")
         .andUpgradeToWebSocket().open()
         .waitFor(50).andEmit(new WatchEvent(map("a", "41"), "ADDED"))
-        .waitFor(100).andEmit(new WatchEvent(map("a", "42"), "MODIFIED"))
+        .waitFor(300).andEmit(new WatchEvent(map("a", "42"), "MODIFIED"))
         .done().once();
 
     List<Event<ConfigMap>> events = new CopyOnWriteArrayList<>();
-    KubernetesListerWatcherCrudTest.RecordingSink sink = new KubernetesListerWatcherCrudTest.RecordingSink(events);
-    AutoCloseable watch = source.watch(40, sink);
-    await().until(() -> events.size() == 1);
-    watch.close();
-    int seen = events.size();
+    java.util.concurrent.CompletableFuture<AutoCloseable> handle = new java.util.concurrent.CompletableFuture<>();
+    KubernetesListerWatcherCrudTest.RecordingSink sink = new KubernetesListerWatcherCrudTest.RecordingSink(events) {
+      @Override
+      public void event(Event<ConfigMap> event) {
+        super.event(event);
+        try {
+          handle.join().close(); // closes inside the first delivery, long before the second event is sent
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    };
+    handle.complete(source.watch(40, sink));
+    await().until(() -> events.size() >= 1);
 
-    // the mock would send the MODIFIED event 100 ms after opening; it must not reach the sink
-    await().during(java.time.Duration.ofMillis(400)).atMost(java.time.Duration.ofSeconds(2))
-        .until(() -> events.size() == seen && sink.closedCalls == 0);
+    // the mock sends the MODIFIED event 300 ms after opening; it must not reach the sink, nor a closed() call
+    await().during(java.time.Duration.ofMillis(600)).atMost(java.time.Duration.ofSeconds(3))
+        .until(() -> events.size() == 1 && sink.closedCalls == 0);
     assertNull(sink.cause);
   }
 }
