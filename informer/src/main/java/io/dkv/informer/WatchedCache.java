@@ -195,6 +195,17 @@ public final class WatchedCache<V> implements AutoCloseable {
     cache.synchronous().invalidateAll();
   }
 
+  /**
+   * The watch missed changes up to {@code compactRevision}: nothing cached can be trusted, nor any load in
+   * flight (its result is dropped with its entry). Called by the watch's handler.
+   */
+  void historyLost(long compactRevision) {
+    log.warn("watched cache of {}: the watch lost history up to revision {}; invalidating everything", prefix,
+        compactRevision);
+    invalidateAll();
+    applied = Math.max(applied, compactRevision);
+  }
+
   /** Applies the watch's events, one at a time, in revision order. */
   private final class Handler implements WatchHandler<V> {
     @Override
@@ -218,10 +229,7 @@ public final class WatchedCache<V> implements AutoCloseable {
 
     @Override
     public void onCompacted(long compactRevision, List<WatchEvent<V>> difference) {
-      log.warn("watched cache of {}: the watch lost history up to revision {}; invalidating everything", prefix,
-          compactRevision);
-      invalidateAll();
-      applied = Math.max(applied, compactRevision);
+      historyLost(compactRevision);
     }
   }
 

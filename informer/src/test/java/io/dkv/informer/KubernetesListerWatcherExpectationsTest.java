@@ -160,6 +160,21 @@ class KubernetesListerWatcherExpectationsTest {
   }
 
   @Test
+  void aRefusedWatchClosesWithATransientCause() {
+    server.expect().withPath(PATH + "?allowWatchBookmarks=true&resourceVersion=40&watch=true")
+        .andReturn(403, new StatusBuilder().withCode(403).withReason("Forbidden").withStatus("Failure")
+            .withMessage("configmaps is forbidden").build()).always();
+
+    List<Event<ConfigMap>> events = new CopyOnWriteArrayList<>();
+    KubernetesListerWatcherCrudTest.RecordingSink sink = new KubernetesListerWatcherCrudTest.RecordingSink(events);
+    source.watch(40, sink);
+
+    await().until(() -> sink.closedCalls > 0);
+    assertTrue(sink.cause != null && !(sink.cause instanceof HistoryGoneException), String.valueOf(sink.cause));
+    assertEquals(1, sink.closedCalls);
+  }
+
+  @Test
   void noSinkCallAfterClose() throws Exception {
     server.expect().withPath(PATH + "?allowWatchBookmarks=true&resourceVersion=40&watch=true")
         .andUpgradeToWebSocket().open()

@@ -198,6 +198,38 @@ abstract class WatchedCacheContract {
     }
   }
 
+  @Test
+  void lostHistoryInvalidatesEverythingIncludingLoadsInFlight() {
+    String p = unique();
+    client.put(p + "a", "1");
+    client.put(p + "b", "1");
+    CompletableFuture<Void> readDone = new CompletableFuture<>();
+    CompletableFuture<Void> release = new CompletableFuture<>();
+    AtomicBoolean hold = new AtomicBoolean(false);
+    try (WatchedCache<String> cache = WatchedCache.builder(client, p, Codec.string())
+        .meterRegistry(new SimpleMeterRegistry())
+        .afterRead(read -> hold.getAndSet(false)
+            ? read.thenCombine(readDone.completeAsync(() -> null).thenCompose(x -> release), (v, x) -> v)
+            : read)
+        .build()) {
+      cache.get(p + "a");
+      hold.set(true);
+      CompletableFuture<Optional<String>> slow = cache.getAsync(p + "b");
+      readDone.join();
+      assertEquals(2, cache.estimatedSize());
+
+      // as the watch's handler does when the server compacted revisions the watch still needed
+      cache.historyLost(currentRevision(p));
+      release.complete(null);
+
+      assertEquals(Optional.of("1"), slow.join());
+      assertEquals(0, cache.estimatedSize(), "neither the cached entry nor the load in flight survives");
+      long r = client.put(p + "a", "2");
+      awaitDelivered(cache, r);
+      assertEquals(Optional.of("2"), cache.get(p + "a"));
+    }
+  }
+
   /**
    * Many loads race many events on a few keys (a tiny cache and an invalidating thread force constant
    * reloads). Each key has one writer writing 1, 2, 3...; every get must return a value at least as new as
