@@ -35,7 +35,8 @@ public interface Controller {
 
   /**
    * Stops at once: removes the event handlers, shuts the queue down (no new reconcile starts) and interrupts
-   * the reconciles in progress without waiting for them. Used when leadership is lost.
+   * the reconciles in progress without waiting for them. Used when leadership is lost, and to cut short a
+   * graceful {@link #stop()} that takes too long.
    */
   void stopNow();
 

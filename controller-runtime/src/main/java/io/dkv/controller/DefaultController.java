@@ -78,9 +78,7 @@ final class DefaultController implements Controller {
   public void stopNow() {
     List<Thread> running;
     synchronized (this) {
-      if (!beginStop()) {
-        return;
-      }
+      beginStop(); // also when a graceful stop is under way: this one does not wait
       running = List.copyOf(workers);
     }
     queue.shutDown();
