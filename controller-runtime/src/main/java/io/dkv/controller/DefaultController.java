@@ -184,6 +184,12 @@ final class DefaultController implements Controller {
       if (e instanceof VirtualMachineError) {
         throw (VirtualMachineError) e;
       }
+      if (queue.isShuttingDown()) {
+        outcome = Outcome.ERROR; // cut short by stopNow(): not a bug of the reconciler
+        log.debug("controller {}: reconciling {} ended by the stop: {}", name, request, e.toString());
+        metrics.reconciled(outcome, System.nanoTime() - start, false);
+        return;
+      }
       panic = true;
       outcome = Outcome.ERROR;
       queue.addRateLimited(request);
@@ -191,6 +197,11 @@ final class DefaultController implements Controller {
           queue.numRequeues(request), e);
     } catch (Exception e) {
       outcome = Outcome.ERROR;
+      if (queue.isShuttingDown()) {
+        log.debug("controller {}: reconciling {} ended by the stop: {}", name, request, e.toString());
+        metrics.reconciled(outcome, System.nanoTime() - start, false);
+        return;
+      }
       queue.addRateLimited(request);
       log.warn("controller {}: reconciling {} failed; retry {} with backoff: {}", name, request,
           queue.numRequeues(request), e.toString());

@@ -246,6 +246,7 @@ public final class LeaderElector implements AutoCloseable {
       if (state == State.CLOSED) {
         return;
       }
+      l = state == State.LEADING ? leadership : null; // after a loss, lose() has resigned already
       state = State.CLOSED;
       token = null;
       if (campaign != null) {
@@ -254,7 +255,6 @@ public final class LeaderElector implements AutoCloseable {
       if (renewTask != null) {
         renewTask.cancel(false);
       }
-      l = leadership;
     }
     if (l != null) {
       try {
