@@ -60,6 +60,25 @@ final class LabelSelectors {
     }
   }
 
+  /** A selector in kubectl's syntax, like {@code ?app=shop,tier in (db,web)}, for descriptions. */
+  static String describe(LabelSelector selector) {
+    List<String> parts = new ArrayList<>();
+    if (selector.getMatchLabels() != null) {
+      selector.getMatchLabels().forEach((k, v) -> parts.add(k + "=" + v));
+    }
+    if (selector.getMatchExpressions() != null) {
+      for (LabelSelectorRequirement r : selector.getMatchExpressions()) {
+        switch (String.valueOf(r.getOperator())) {
+          case "Exists" -> parts.add(r.getKey());
+          case "DoesNotExist" -> parts.add("!" + r.getKey());
+          default -> parts.add(r.getKey() + " " + r.getOperator().toLowerCase(java.util.Locale.ROOT) + " ("
+              + String.join(",", r.getValues()) + ")");
+        }
+      }
+    }
+    return "?" + String.join(",", parts);
+  }
+
   /** The labels of an object tree. */
   static Map<String, String> labels(ObjectNode object) {
     JsonNode labels = Json.metadata(object).get("labels");

@@ -1,5 +1,6 @@
 package io.dkv.resources;
 
+import io.dkv.informer.ListerWatcher;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -127,4 +128,12 @@ public interface ResourceClient<T extends HasMetadata> {
    * @throws KubernetesClientException 409 Conflict when the object changed since {@code resourceVersion}
    */
   boolean delete(String namespace, String name, String resourceVersion);
+
+  /**
+   * A source for an informer: the objects in {@code namespace} (null: every namespace) whose labels match
+   * {@code selector} (null: all). Cache keys are {@code namespace/name} (just {@code name} for cluster-scoped
+   * kinds), revisions are the mod revisions; an object whose labels stop matching is reported deleted.
+   */
+  ListerWatcher<T> listerWatcher(String namespace, LabelSelector selector);
+
 }

@@ -36,14 +36,24 @@ final class Store {
   record Outcome(boolean succeeded, long revision, Optional<Stored> current) {
   }
 
+  private final DkvClient client;
   private final KV kv;
   private final Json json;
   private final Duration timeout;
 
   Store(DkvClient client, Json json, Duration timeout) {
+    this.client = client;
     this.kv = client.jetcd().getKVClient();
     this.json = json;
     this.timeout = timeout;
+  }
+
+  DkvClient client() {
+    return client;
+  }
+
+  Duration timeout() {
+    return timeout;
   }
 
   Optional<Stored> get(String key) {

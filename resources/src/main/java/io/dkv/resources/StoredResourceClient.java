@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dkv.resources.Store.Outcome;
 import io.dkv.resources.Store.Stored;
+import io.dkv.informer.ListerWatcher;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.StatusCause;
@@ -118,6 +119,16 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
       }
     }
     return out;
+  }
+
+  @Override
+  public ListerWatcher<T> listerWatcher(String namespace, LabelSelector selector) {
+    String prefix = keyPrefix(namespace);
+    Predicate<Map<String, String>> matcher = LabelSelectors.matcher(selector);
+    String description = "resources:" + prefix + (selector == null ? "" : LabelSelectors.describe(selector));
+    return new ResourceListerWatcher<>(new EtcdPrefixSource(store.client(), prefix, store.timeout()), json,
+        this::toObject, key -> key.substring(kindPrefix.length()), tree -> matcher.test(LabelSelectors.labels(tree)),
+        description);
   }
 
   // ------------------------------------------------------------------ writes

@@ -1,5 +1,6 @@
 package io.dkv.resources;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -26,6 +27,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import io.dkv.informer.Event;
+import io.dkv.informer.HistoryGoneException;
+import io.dkv.informer.Item;
+import io.dkv.informer.ListerWatcher;
+import io.dkv.informer.Page;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
@@ -36,6 +43,8 @@ abstract class ResourcesContract extends ServerFixture {
   abstract int writers();
 
   abstract int incrementsPerWriter();
+
+  static final Duration WAIT = Duration.ofSeconds(20);
 
   static final ResourceDefinitionContext GADGETS = new ResourceDefinitionContext.Builder()
       .withGroup("example.com").withVersion("v1").withKind("Gadget").withPlural("gadgets").withNamespaced(true)
@@ -383,6 +392,106 @@ abstract class ResourcesContract extends ServerFixture {
         .filter(c -> List.of(ns1, ns2).contains(c.getMetadata().getNamespace())).count());
     assertThrows(IllegalArgumentException.class, () -> configMaps().list(ns1, new LabelSelectorBuilder()
         .addNewMatchExpression().withKey("tier").withOperator("Near").endMatchExpression().build()));
+  }
+
+  // ------------------------------------------------------------------ informer source
+
+  @Test
+  void listerWatcherListsConsistentPagesAtOneRevision() {
+    String ns = namespace();
+    for (String n : List.of("e", "d", "c", "b", "a")) {
+      configMaps().create(configMap(ns, n, Map.of()));
+    }
+    ListerWatcher<ConfigMap> lw = configMaps().listerWatcher(ns, null);
+    Page<ConfigMap> first = lw.list(0, null, 2);
+    assertEquals(List.of(ns + "/a", ns + "/b"), first.items().stream().map(Item::key).toList());
+    assertTrue(first.hasMore());
+    configMaps().create(configMap(ns, "aa", Map.of()));
+    configMaps().delete(ns, "e");
+    List<String> keys = new ArrayList<>(first.items().stream().map(Item::key).toList());
+    Page<ConfigMap> page = first;
+    while (page.hasMore()) {
+      page = lw.list(first.revision(), page.continueFrom(), 2);
+      assertEquals(first.revision(), page.revision());
+      page.items().forEach(item -> {
+        assertEquals(Long.toString(item.revision()), item.object().getMetadata().getResourceVersion());
+        keys.add(item.key());
+      });
+    }
+    assertEquals(List.of("a", "b", "c", "d", "e").stream().map(n -> ns + "/" + n).toList(), keys,
+        "every page shows the state of the first one");
+    assertEquals(List.of("a", "aa", "b", "c", "d").stream().map(n -> ns + "/" + n).toList(),
+        lw.list(0, null, 100).items().stream().map(Item::key).toList());
+  }
+
+  @Test
+  void listerWatcherWatchesChangesAfterTheRevisionThroughTheSelector() throws Exception {
+    String ns = namespace();
+    ListerWatcher<ConfigMap> lw = configMaps().listerWatcher(ns, new LabelSelectorBuilder()
+        .withMatchLabels(Map.of("app", "shop")).build());
+    ConfigMap before = configMap(ns, "before", Map.of());
+    before.getMetadata().setLabels(Map.of("app", "shop"));
+    configMaps().create(before);
+    Page<ConfigMap> listed = lw.list(0, null, 10);
+    assertEquals(List.of(ns + "/before"), listed.items().stream().map(Item::key).toList());
+
+    RecordingSink<ConfigMap> sink = new RecordingSink<>();
+    try (AutoCloseable watch = lw.watch(listed.revision(), sink)) {
+      ConfigMap a = configMap(ns, "a", Map.of());
+      a.getMetadata().setLabels(Map.of("app", "shop"));
+      a = configMaps().create(a);                                    // ADDED
+      ConfigMap b = configMaps().create(configMap(ns, "b", Map.of())); // not selected: nothing
+      a.setData(Map.of("k", "v"));
+      a = configMaps().update(a);                                    // MODIFIED
+      b.getMetadata().setLabels(Map.of("app", "shop"));
+      b = configMaps().update(b);                                    // starts matching: ADDED
+      a.getMetadata().setLabels(Map.of("app", "other"));
+      configMaps().update(a);                                        // stops matching: DELETED
+      configMaps().delete(ns, "b");                                  // DELETED
+      configMaps().create(configMap(ns, "c", Map.of()));             // not selected: nothing
+      ConfigMap last = configMap(ns, "last", Map.of());
+      last.getMetadata().setLabels(Map.of("app", "shop"));
+      configMaps().create(last);
+      await().atMost(WAIT).until(() -> sink.events.size() >= 6);
+      assertEquals(List.of("ADDED " + ns + "/a", "MODIFIED " + ns + "/a", "ADDED " + ns + "/b",
+          "DELETED " + ns + "/a", "DELETED " + ns + "/b", "ADDED " + ns + "/last"), sink.summary());
+      long previous = listed.revision();
+      for (Event<ConfigMap> e : sink.events) {
+        assertTrue(e.revision() > previous, "revisions increase");
+        previous = e.revision();
+        assertEquals(Long.toString(e.revision()), e.object().getMetadata().getResourceVersion());
+      }
+      assertEquals("shop", sink.events.get(3).object().getMetadata().getLabels().get("app"),
+          "an object that stops matching is reported deleted with its last matching state");
+      assertEquals(b.getMetadata().getUid(), sink.events.get(4).object().getMetadata().getUid());
+    }
+    assertFalse(sink.closed.isDone(), "closing the handle does not call the sink");
+  }
+
+  @Test
+  void listerWatcherReportsCompactedHistoryAsGone() throws Exception {
+    String ns = namespace();
+    ListerWatcher<ConfigMap> lw = configMaps().listerWatcher(ns, null);
+    ConfigMap cm = configMaps().create(configMap(ns, "x", Map.of()));
+    long old = Long.parseLong(cm.getMetadata().getResourceVersion());
+    cm.setData(Map.of("k", "v"));
+    cm = configMaps().update(cm);
+    long latest = Long.parseLong(cm.getMetadata().getResourceVersion());
+    client.jetcd().getKVClient().compact(latest).get(10, TimeUnit.SECONDS);
+
+    assertThrows(HistoryGoneException.class, () -> lw.list(old, null, 10));
+    RecordingSink<ConfigMap> sink = new RecordingSink<>();
+    try (AutoCloseable watch = lw.watch(old - 1, sink)) {
+      Throwable cause = sink.closed.get(20, TimeUnit.SECONDS);
+      assertTrue(cause instanceof HistoryGoneException, String.valueOf(cause));
+    }
+    // from the compacted revision on, watching works
+    RecordingSink<ConfigMap> resumed = new RecordingSink<>();
+    try (AutoCloseable watch = lw.watch(latest, resumed)) {
+      configMaps().delete(ns, "x");
+      await().atMost(WAIT).until(() -> resumed.events.size() == 1);
+      assertEquals(Event.Type.DELETED, resumed.events.get(0).type());
+    }
   }
 
   private static List<String> names(List<ConfigMap> list) {
