@@ -73,6 +73,13 @@ public final class DkvResources {
         json, clock);
   }
 
+  /**
+   * A new, not yet started, garbage collector over every kind under this prefix; see {@link GarbageCollector}.
+   */
+  public GarbageCollector garbageCollector() {
+    return new OwnerGarbageCollector(prefix, store, json, clock);
+  }
+
   /** The key prefix of all resources, like {@code /registry}. */
   public String prefix() {
     return prefix;

@@ -28,9 +28,9 @@ import org.slf4j.LoggerFactory;
 final class ResourceListerWatcher<T> implements ListerWatcher<T> {
   private static final Logger log = LoggerFactory.getLogger(ResourceListerWatcher.class);
 
-  /** Turns a stored tree, at a revision, into the object handed out. */
+  /** Turns a stored tree (its etcd key, its tree, a revision) into the object handed out. */
   interface Decoder<T> {
-    T decode(ObjectNode tree, long revision);
+    T decode(String key, ObjectNode tree, long revision);
   }
 
   private final EtcdPrefixSource source;
@@ -113,7 +113,7 @@ final class ResourceListerWatcher<T> implements ListerWatcher<T> {
   private T matching(KeyValue kv, long revision) {
     try {
       ObjectNode tree = json.parse(kv.getValue().getBytes());
-      return filter.test(tree) ? decoder.decode(tree, revision) : null;
+      return filter.test(tree) ? decoder.decode(key(kv), tree, revision) : null;
     } catch (RuntimeException e) {
       log.error("{}: cannot decode the object at {} (revision {}); treating it as absent", description, key(kv),
           kv.getModRevision(), e);

@@ -11,8 +11,6 @@ import io.fabric8.kubernetes.api.model.StatusCause;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -127,7 +125,7 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
     Predicate<Map<String, String>> matcher = LabelSelectors.matcher(selector);
     String description = "resources:" + prefix + (selector == null ? "" : LabelSelectors.describe(selector));
     return new ResourceListerWatcher<>(new EtcdPrefixSource(store.client(), prefix, store.timeout()), json,
-        this::toObject, key -> key.substring(kindPrefix.length()), tree -> matcher.test(LabelSelectors.labels(tree)),
+        (key, tree, revision) -> toObject(tree, revision), key -> key.substring(kindPrefix.length()), tree -> matcher.test(LabelSelectors.labels(tree)),
         description);
   }
 
@@ -245,21 +243,7 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
       if (expected != null && current.modRevision() != expected) {
         throw preconditionFailed(name, expected, current.modRevision());
       }
-      ObjectNode meta = Json.metadata(current.tree());
-      Outcome outcome;
-      if (Json.hasFinalizers(meta)) {
-        if (meta.hasNonNull("deletionTimestamp")) {
-          return true;
-        }
-        ObjectNode next = current.tree().deepCopy();
-        ObjectNode nextMeta = Json.metadata(next);
-        nextMeta.put("deletionTimestamp", now());
-        nextMeta.put("deletionGracePeriodSeconds", 0L);
-        nextMeta.put("generation", meta.path("generation").asLong(0) + 1);
-        outcome = store.put(key, current.modRevision(), next);
-      } else {
-        outcome = store.delete(key, current.modRevision());
-      }
+      Outcome outcome = Deletion.deleteOrMark(store, current, clock);
       if (outcome.succeeded()) {
         return true;
       }
@@ -393,7 +377,7 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
   }
 
   private String now() {
-    return DateTimeFormatter.ISO_INSTANT.format(clock.instant().truncatedTo(ChronoUnit.SECONDS));
+    return Deletion.timestamp(clock);
   }
 
   T toObject(Stored stored) {

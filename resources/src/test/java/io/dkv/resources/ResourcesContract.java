@@ -12,6 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.Namespace;
@@ -491,6 +494,99 @@ abstract class ResourcesContract extends ServerFixture {
       configMaps().delete(ns, "x");
       await().atMost(WAIT).until(() -> resumed.events.size() == 1);
       assertEquals(Event.Type.DELETED, resumed.events.get(0).type());
+    }
+  }
+
+  // ------------------------------------------------------------------ garbage collection
+
+  private static OwnerReference ownedBy(HasMetadata owner) {
+    return new OwnerReferenceBuilder().withApiVersion(owner.getApiVersion()).withKind(owner.getKind())
+        .withName(owner.getMetadata().getName()).withUid(owner.getMetadata().getUid()).build();
+  }
+
+  private static <T extends HasMetadata> T owned(T dependent, HasMetadata... owners) {
+    for (HasMetadata o : owners) {
+      dependent.getMetadata().getOwnerReferences().add(ownedBy(o));
+    }
+    return dependent;
+  }
+
+  @Test
+  void garbageCollectorDeletesAThreeLevelOwnerChainInCascade() {
+    String ns = namespace();
+    ResourceClient<GenericKubernetesResource> gadgets = resources.genericResources(GADGETS);
+    Widget root = widgets().create(Widget.of(ns, "root", 1));
+    ConfigMap middle = configMaps().create(owned(configMap(ns, "middle", Map.of()), root));
+    gadgets.create(owned(new GenericKubernetesResourceBuilder()
+        .withNewMetadata().withNamespace(ns).withName("leaf").endMetadata().build(), middle));
+    ConfigMap keeper = configMaps().create(configMap(ns, "keeper", Map.of()));
+    ConfigMap shared = configMaps().create(owned(configMap(ns, "shared", Map.of()), root, keeper));
+    ConfigMap unrelated = configMaps().create(configMap(ns, "unrelated", Map.of()));
+
+    try (GarbageCollector gc = resources.garbageCollector().start()) {
+      await().atMost(WAIT).until(gc::hasSynced);
+      assertTrue(configMaps().get(ns, "middle").isPresent(), "dependents of a live owner stay");
+      assertTrue(gadgets.get(ns, "leaf").isPresent());
+
+      assertTrue(widgets().delete(ns, "root"));
+      await().atMost(WAIT).until(() -> gadgets.get(ns, "leaf").isEmpty());
+      assertTrue(configMaps().get(ns, "middle").isEmpty());
+      assertEquals(shared, configMaps().get(ns, "shared").orElseThrow(), "an object with a live owner stays");
+      assertEquals(unrelated, configMaps().get(ns, "unrelated").orElseThrow());
+      assertTrue(gc.collected() >= 2);
+
+      // the last owner of "shared" goes: it goes too
+      configMaps().delete(ns, "keeper");
+      await().atMost(WAIT).until(() -> configMaps().get(ns, "shared").isEmpty());
+      assertTrue(configMaps().get(ns, "unrelated").isPresent());
+    }
+  }
+
+  @Test
+  void garbageCollectorMarksDependentsWithFinalizersAndWaitsForThem() {
+    String ns = namespace();
+    Widget owner = widgets().create(Widget.of(ns, "owner", 1));
+    Widget guarded = Widget.of(ns, "guarded", 1);
+    guarded.getMetadata().setFinalizers(List.of("test.dkv.io/cleanup"));
+    guarded = widgets().create(owned(guarded, owner));
+    configMaps().create(owned(configMap(ns, "grandchild", Map.of()), guarded));
+
+    try (GarbageCollector gc = resources.garbageCollector().start()) {
+      await().atMost(WAIT).until(gc::hasSynced);
+      widgets().delete(ns, "owner");
+      await().atMost(WAIT).until(() -> widgets().get(ns, "guarded").orElseThrow().isMarkedForDeletion());
+      assertTrue(configMaps().get(ns, "grandchild").isPresent(), "its owner still exists while it finalizes");
+
+      Widget finalizing = widgets().get(ns, "guarded").orElseThrow();
+      finalizing.removeFinalizer("test.dkv.io/cleanup");
+      widgets().update(finalizing);
+      assertTrue(widgets().get(ns, "guarded").isEmpty());
+      await().atMost(WAIT).until(() -> configMaps().get(ns, "grandchild").isEmpty());
+    }
+  }
+
+  @Test
+  void garbageCollectorCollectsOrphansFoundAtStartAndRespectsNamespaces() {
+    String ns = namespace();
+    String otherNs = namespace();
+    ConfigMap owner = configMaps().create(configMap(ns, "owner", Map.of()));
+    configMaps().create(owned(configMap(ns, "orphan", Map.of()), owner));
+    configMaps().delete(ns, "owner"); // no collector runs yet
+    configMaps().create(owned(configMap(otherNs, "cross", Map.of()),
+        configMaps().create(configMap(ns, "elsewhere", Map.of()))));
+    Namespace clusterOwner = resources.resources(Namespace.class).create(new NamespaceBuilder()
+        .withNewMetadata().withName(otherNs).endMetadata().build());
+    ConfigMap ownedByClusterScoped = configMaps().create(owned(configMap(otherNs, "by-cluster", Map.of()),
+        clusterOwner));
+
+    try (GarbageCollector gc = resources.garbageCollector().start()) {
+      await().atMost(WAIT).until(() -> configMaps().get(ns, "orphan").isEmpty()
+          && configMaps().get(otherNs, "cross").isEmpty());
+      assertTrue(gc.hasSynced());
+      assertEquals(ownedByClusterScoped, configMaps().get(otherNs, "by-cluster").orElseThrow(),
+          "a cluster-scoped owner owns across namespaces");
+      resources.resources(Namespace.class).delete(null, otherNs);
+      await().atMost(WAIT).until(() -> configMaps().get(otherNs, "by-cluster").isEmpty());
     }
   }
 
