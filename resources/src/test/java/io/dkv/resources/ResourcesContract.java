@@ -174,6 +174,38 @@ abstract class ResourcesContract extends ServerFixture {
     assertEquals(1L + writers * increments, last.getMetadata().getGeneration());
   }
 
+  @Test
+  void concurrentCreatesOfOneNameHaveExactlyOneWinner() throws Exception {
+    String ns = namespace();
+    int racers = writers();
+    ExecutorService pool = Executors.newFixedThreadPool(racers);
+    try {
+      List<Future<String>> results = new ArrayList<>();
+      for (int i = 0; i < racers; i++) {
+        String value = "racer-" + i;
+        results.add(pool.submit(() -> {
+          try {
+            return configMaps().create(configMap(ns, "contested", Map.of("winner", value))).getMetadata().getUid();
+          } catch (KubernetesClientException e) {
+            assertEquals("AlreadyExists", e.getStatus().getReason());
+            return null;
+          }
+        }));
+      }
+      List<String> winners = new ArrayList<>();
+      for (Future<String> f : results) {
+        String uid = f.get(1, TimeUnit.MINUTES);
+        if (uid != null) {
+          winners.add(uid);
+        }
+      }
+      assertEquals(1, winners.size(), "exactly one create succeeds");
+      assertEquals(winners.get(0), configMaps().get(ns, "contested").orElseThrow().getMetadata().getUid());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   // ------------------------------------------------------------------ spec, status, generation
 
   @Test
