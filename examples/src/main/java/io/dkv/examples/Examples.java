@@ -1,5 +1,6 @@
 package io.dkv.examples;
 
+import io.dkv.examples.cache.CacheExample;
 import io.dkv.examples.jobworker.JobWorkerExample;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "examples", mixinStandardHelpOptions = true,
     description = "Runnable DKV examples. Each runs against an embedded dkv-server, or --endpoint.",
-    subcommands = {JobWorkerExample.class})
+    subcommands = {JobWorkerExample.class, CacheExample.class})
 public final class Examples implements Runnable {
 
   @CommandLine.Spec
