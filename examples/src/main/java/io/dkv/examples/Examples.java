@@ -2,6 +2,7 @@ package io.dkv.examples;
 
 import io.dkv.examples.cache.CacheExample;
 import io.dkv.examples.jobworker.JobWorkerExample;
+import io.dkv.examples.leaderelection.LeaderElectionExample;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -12,7 +13,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "examples", mixinStandardHelpOptions = true,
     description = "Runnable DKV examples. Each runs against an embedded dkv-server, or --endpoint.",
-    subcommands = {JobWorkerExample.class, CacheExample.class})
+    subcommands = {JobWorkerExample.class, CacheExample.class, LeaderElectionExample.class})
 public final class Examples implements Runnable {
 
   @CommandLine.Spec
