@@ -3,6 +3,7 @@ package io.dkv.examples;
 import io.dkv.examples.cache.CacheExample;
 import io.dkv.examples.jobworker.JobWorkerExample;
 import io.dkv.examples.leaderelection.LeaderElectionExample;
+import io.dkv.examples.presence.PresenceExample;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,7 +14,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "examples", mixinStandardHelpOptions = true,
     description = "Runnable DKV examples. Each runs against an embedded dkv-server, or --endpoint.",
-    subcommands = {JobWorkerExample.class, CacheExample.class, LeaderElectionExample.class})
+    subcommands = {JobWorkerExample.class, CacheExample.class, LeaderElectionExample.class,
+        PresenceExample.class})
 public final class Examples implements Runnable {
 
   @CommandLine.Spec
