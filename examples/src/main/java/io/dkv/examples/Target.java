@@ -22,28 +22,39 @@ import java.util.stream.Stream;
 public final class Target implements AutoCloseable {
 
   private final String endpoint;
+  private final String metricsUrl;
   private final DkvServer server;
   private final Path dataDir;
 
-  private Target(String endpoint, DkvServer server, Path dataDir) {
+  private Target(String endpoint, String metricsUrl, DkvServer server, Path dataDir) {
     this.endpoint = endpoint;
+    this.metricsUrl = metricsUrl;
     this.server = server;
     this.dataDir = dataDir;
   }
 
   /** The given endpoint ({@code http://host:port}), or an embedded server if it is null or blank. */
   public static Target open(String endpoint) {
+    return open(endpoint, null);
+  }
+
+  /**
+   * Like {@link #open(String)}; {@code metricsUrl} is the server's Prometheus endpoint (etcd serves
+   * {@code /metrics} on its client URL, dkv-server on {@code --listen-metrics-urls}), null if unknown. The
+   * embedded server always serves its metrics, on a free port.
+   */
+  public static Target open(String endpoint, String metricsUrl) {
     if (endpoint != null && !endpoint.isBlank()) {
       if (!endpoint.startsWith("http://") && !endpoint.startsWith("https://")) {
         throw new IllegalArgumentException("an endpoint is http://host:port, not: " + endpoint);
       }
-      return new Target(endpoint, null, null);
+      return new Target(endpoint, metricsUrl, null, null);
     }
     Path dir = null;
     try {
       dir = Files.createTempDirectory("dkv-example-");
-      DkvServer server = DkvServer.builder().dataDir(dir).port(0).start();
-      return new Target(server.endpoint(), server, dir);
+      DkvServer server = DkvServer.builder().dataDir(dir).port(0).metrics("127.0.0.1", 0).start();
+      return new Target(server.endpoint(), "http://127.0.0.1:" + server.metricsPort() + "/metrics", server, dir);
     } catch (IOException e) {
       delete(dir);
       throw new UncheckedIOException("cannot start the embedded dkv-server", e);
@@ -53,6 +64,11 @@ public final class Target implements AutoCloseable {
   /** The endpoint clients connect to. */
   public String endpoint() {
     return endpoint;
+  }
+
+  /** The server's Prometheus metrics URL, if known. */
+  public java.util.Optional<String> metricsUrl() {
+    return java.util.Optional.ofNullable(metricsUrl);
   }
 
   /** Whether this target is a server embedded in this JVM. */

@@ -1,10 +1,12 @@
 package io.dkv.examples.jobworker;
 
 import io.dkv.client.DkvClient;
+import io.dkv.examples.ServerMetrics;
 import io.dkv.examples.Target;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
@@ -29,6 +31,10 @@ public final class JobWorkerExample implements Callable<Integer> {
 
   @Option(names = "--endpoint", description = "etcd-v3 endpoint (default: an embedded dkv-server)")
   String endpoint;
+
+  @Option(names = "--metrics-url", description = "the server's /metrics, to count its reads too (etcd: "
+      + "http://127.0.0.1:2379/metrics; default for the embedded server: its own)")
+  String metricsUrl;
 
   @Option(names = "--jobs", description = "jobs per design (default: ${DEFAULT-VALUE})")
   int jobs = 300;
@@ -70,21 +76,23 @@ public final class JobWorkerExample implements Callable<Integer> {
     if (jobs < 1 || rate < 1 || nodes < 1 || workersPerNode < 1 || pollMillis < 1 || workMillis < 0) {
       throw new IllegalArgumentException("--jobs, --rate, --nodes, --workers and --poll-interval-ms must be positive");
     }
-    try (Target target = Target.open(endpoint); DkvClient client = target.connect()) {
+    try (Target target = Target.open(endpoint, metricsUrl); DkvClient client = target.connect()) {
       String base = "examples/job-worker/" + UUID.randomUUID().toString().substring(0, 8) + "/";
       out.printf("job-worker: %d jobs at %d/s, %d nodes x %d workers, against %s%n", jobs, rate, nodes,
           workersPerNode, target);
       JobQueue pq = new JobQueue(client, base + "polling/");
-      ModeResult polling = runMode("polling", pq,
+      ModeResult polling = runMode("polling", target, pq,
           new PollingWorkers(pq, nodes * workersPerNode, Duration.ofMillis(pollMillis), workMillis));
       JobQueue wq = new JobQueue(client, base + "watch/");
-      ModeResult watch = runMode("watch", wq, new WatchWorkerPool(client, wq, nodes, workersPerNode, workMillis));
+      ModeResult watch = runMode("watch", target, wq, new WatchWorkerPool(client, wq, nodes, workersPerNode, workMillis));
       print(out, polling, watch);
       return new Report(polling, watch);
     }
   }
 
-  private ModeResult runMode(String mode, JobQueue queue, Workers workers) throws InterruptedException {
+  private ModeResult runMode(String mode, Target target, JobQueue queue, Workers workers)
+      throws InterruptedException {
+    OptionalLong rangesBefore = serverRanges(target);
     workers.start();
     ScheduledExecutorService submitter = Executors.newSingleThreadScheduledExecutor();
     AtomicInteger submitted = new AtomicInteger();
@@ -105,17 +113,25 @@ public final class JobWorkerExample implements Callable<Integer> {
       workers.close();
     }
     Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+    OptionalLong rangesAfter = serverRanges(target);
+    long serverReads = rangesBefore.isPresent() && rangesAfter.isPresent()
+        ? rangesAfter.getAsLong() - rangesBefore.getAsLong() : -1;
     Map<String, Integer> runs = queue.runs();
     int ranTwice = (int) runs.values().stream().filter(n -> n > 1).count();
     return new ModeResult(mode, jobs, queue.completed(), ranTwice, jobs - runs.size(), queue.doneKeys(),
-        queue.reads(), elapsed, queue.lostClaims(), queue.pickupMillis(50), queue.pickupMillis(99));
+        queue.reads(), serverReads, elapsed, queue.lostClaims(), queue.pickupMillis(50), queue.pickupMillis(99));
+  }
+
+  private static OptionalLong serverRanges(Target target) {
+    return target.metricsUrl().map(u -> ServerMetrics.started(u, "Range")).orElse(OptionalLong.empty());
   }
 
   private void print(PrintStream out, ModeResult polling, ModeResult watch) {
     out.printf("%-28s %14s %14s%n", "", "polling (" + pollMillis + " ms)", "watch-driven");
     row(out, "jobs run / submitted", polling.completed() + "/" + polling.jobs(), watch.completed() + "/" + watch.jobs());
     row(out, "jobs run twice", polling.ranTwice(), watch.ranTwice());
-    row(out, "server reads", polling.reads(), watch.reads());
+    row(out, "reads sent by the workers", polling.reads(), watch.reads());
+    row(out, "reads counted by the server", known(polling.serverReads()), known(watch.serverReads()));
     row(out, "server reads/s", String.format("%.1f", polling.readsPerSecond()),
         String.format("%.1f", watch.readsPerSecond()));
     row(out, "pick-up latency p50 (ms)", String.format("%.1f", polling.pickupP50Millis()),
@@ -125,6 +141,10 @@ public final class JobWorkerExample implements Callable<Integer> {
     row(out, "claims lost to another worker", polling.lostClaims(), watch.lostClaims());
     row(out, "elapsed (s)", String.format("%.1f", polling.elapsed().toMillis() / 1000.0),
         String.format("%.1f", watch.elapsed().toMillis() / 1000.0));
+  }
+
+  private static String known(long n) {
+    return n < 0 ? "(no metrics)" : Long.toString(n);
   }
 
   private static void row(PrintStream out, String label, Object polling, Object watch) {

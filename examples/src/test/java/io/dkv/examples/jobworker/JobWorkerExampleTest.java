@@ -28,6 +28,9 @@ class JobWorkerExampleTest {
     }
     // the pool reads only its three initial snapshots; every polling claim needs a read first
     assertEquals(3, r.watch().reads(), printed);
+    // the embedded server counts the same reads (nothing else reads it)
+    assertEquals(r.watch().reads(), r.watch().serverReads(), printed);
+    assertEquals(r.polling().reads(), r.polling().serverReads(), printed);
     assertTrue(r.polling().reads() >= 120, printed);
     assertTrue(r.watch().readsPerSecond() < r.polling().readsPerSecond(), printed);
     assertTrue(printed.contains("server reads/s") && printed.contains("pick-up latency p99"), printed);
