@@ -99,6 +99,25 @@ final class FakeSource implements ListerWatcher<String> {
     }
   }
 
+  /** Sends every open watch a bookmark at the current revision. */
+  synchronized void bookmark() {
+    for (FakeWatch w : watches) {
+      w.offer(Event.bookmark(revision));
+    }
+  }
+
+  /** Sends every open watch a bookmark at the current revision, even silenced ones (drift for audits). */
+  synchronized void bookmarkUnseen() {
+    for (FakeWatch w : watches) {
+      long rev = revision;
+      w.serial.execute(() -> {
+        if (!w.closed) {
+          w.sink.event(Event.bookmark(rev));
+        }
+      });
+    }
+  }
+
   /** Open watches stop delivering, without closing. */
   void silenceWatches() {
     for (FakeWatch w : watches) {
