@@ -2,6 +2,7 @@ package io.dkv.informer;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dkv.client.Codec;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -290,6 +292,102 @@ abstract class InformerContract {
       assertTrue(calls.contains(new Recorder.Call("add", null, prefix + "k10|v1", false)), calls::toString);
       assertTrue(calls.contains(new Recorder.Call("update", prefix + "k3|v0", prefix + "k3|v0", false)),
           calls::toString);
+    }
+  }
+
+  @Test
+  void listPagesShowOneRevisionWhileTheServerChanges() throws Exception {
+    String prefix = unique("pages");
+    for (int i = 0; i < 25; i++) {
+      writer.put(prefix + "k" + (10 + i), "v0");
+    }
+    ListerWatcher<String> source = ListerWatchers.etcd(informerClient, prefix, Codec.string());
+    Page<String> first = source.list(0, null, 10);
+    long at = first.revision();
+    writer.delete(prefix + "k30");
+    writer.put(prefix + "k31", "v1");
+    writer.put(prefix + "k99", "v1");
+    List<Item<String>> all = new ArrayList<>(first.items());
+    Page<String> page = first;
+    while (page.hasMore()) {
+      page = source.list(at, page.continueFrom(), 10);
+      assertEquals(at, page.revision());
+      all.addAll(page.items());
+    }
+    Map<String, String> listed = new TreeMap<>();
+    all.forEach(i -> listed.put(i.key(), i.object()));
+    assertEquals(serverAt(prefix, at), listed);
+    assertEquals(25, all.size());
+
+    List<String> keys = new ArrayList<>();
+    Page<Long> revisions = source.listRevisions(0, null, 7);
+    keys.addAll(revisions.items().stream().map(Item::key).toList());
+    while (revisions.hasMore()) {
+      revisions = source.listRevisions(revisions.revision(), revisions.continueFrom(), 7);
+      revisions.items().forEach(i -> assertEquals(i.revision(), (long) i.object()));
+      keys.addAll(revisions.items().stream().map(Item::key).toList());
+    }
+    assertEquals(List.copyOf(serverAt(prefix, revisions.revision()).keySet()), keys);
+  }
+
+  @Test
+  void listingACompactedRevisionSaysTheHistoryIsGone() throws Exception {
+    String prefix = unique("gone");
+    long old = writer.put(prefix + "a", "v0");
+    writer.put(prefix + "a", "v1");
+    compact(writer.put(prefix + "a", "v2"));
+    ListerWatcher<String> source = ListerWatchers.etcd(informerClient, prefix, Codec.string());
+    assertThrows(HistoryGoneException.class, () -> source.list(old, null, 10));
+  }
+
+  @Test
+  void undecodableValuesAreLeftOutAndTheInformerGoesOn() throws Exception {
+    String prefix = unique("decode");
+    Codec<String> strict = new Codec<>() {
+      @Override
+      public byte[] encode(String value) {
+        return value.getBytes(StandardCharsets.UTF_8);
+      }
+
+      @Override
+      public String decode(byte[] bytes) {
+        String s = new String(bytes, StandardCharsets.UTF_8);
+        if (s.contains("bad")) {
+          throw new IllegalArgumentException("not a valid value: " + s);
+        }
+        return s;
+      }
+    };
+    writer.put(prefix + "a", prefix + "a|good");
+    writer.put(prefix + "b", prefix + "b|bad");
+    try (SharedIndexInformer<String> informer = SharedIndexInformer.builder(
+        ListerWatchers.etcd(informerClient, prefix, strict)).meterRegistry(new SimpleMeterRegistry()).build()) {
+      informer.start();
+      await().atMost(Duration.ofSeconds(30)).until(() -> informer.hasSynced() && informer.isWatching());
+      assertEquals(Set.of(prefix + "a"), informer.lister().keys());
+      writer.put(prefix + "a", prefix + "a|bad");
+      long last = writer.put(prefix + "b", prefix + "b|good");
+      await().atMost(Duration.ofSeconds(30)).until(() -> informer.lister().revision() >= last);
+      assertEquals(Set.of(prefix + "b"), informer.lister().keys(), "a stale value is not kept");
+      assertTrue(informer.isWatching());
+      assertEquals(Set.of(prefix + "a"), informer.audit().missing());
+    }
+  }
+
+  @Test
+  void anIdleWatchAnswersProgressRequestsAndIsNotReopened() throws Exception {
+    String prefix = unique("idle");
+    writer.put(prefix + "a", prefix + "a|0");
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (SharedIndexInformer<String> informer = informer(prefix).meterRegistry(meters)
+        .watchSilenceTimeout(Duration.ofMillis(800)).build().start()) {
+      await().atMost(Duration.ofSeconds(30)).until(informer::isWatching);
+      await().atMost(Duration.ofSeconds(30))
+          .until(() -> meters.get("informer.events").tag("type", "BOOKMARK").counter().count() >= 3);
+      assertEquals(0.0, meters.get("informer.watch.restarts").counter().count());
+      long other = writer.put(unique("elsewhere") + "x", "y");
+      await().atMost(Duration.ofSeconds(30)).until(() -> informer.lister().revision() >= other);
+      assertEquals(0.0, meters.get("informer.watch.restarts").counter().count());
     }
   }
 
