@@ -77,6 +77,7 @@ abstract class InformerContract {
     return SharedIndexInformer.builder(ListerWatchers.etcd(informerClient, prefix, Codec.string()))
         .pageSize(7)
         .backoff(Duration.ofMillis(20), Duration.ofMillis(500))
+        .watchSilenceTimeout(Duration.ofSeconds(3)) // a stream that died silently under a cut is reopened soon
         .meterRegistry(new SimpleMeterRegistry());
   }
 
@@ -195,7 +196,7 @@ abstract class InformerContract {
       AtomicInteger writes = new AtomicInteger();
       for (int w = 0; w < writers; w++) {
         int id = w;
-        Thread t = new Thread(() -> write(prefix, id, keysPerWriter, history, writes, stop), "writer-" + w);
+        Thread t = new Thread(() -> write(writer, prefix, id, keysPerWriter, history, writes, stop), "writer-" + w);
         threads.add(t);
         t.start();
       }
@@ -235,8 +236,8 @@ abstract class InformerContract {
   }
 
   /** Writes (or deletes) its own keys in order, so each key's history is its program order. */
-  private void write(String prefix, int id, int keys, Map<String, List<String>> history, AtomicInteger writes,
-      AtomicBoolean stop) {
+  static void write(DkvClient writer, String prefix, int id, int keys, Map<String, List<String>> history,
+      AtomicInteger writes, AtomicBoolean stop) {
     Random random = new Random(id);
     for (int i = 0; !stop.get(); i++) {
       String key = prefix + "w" + id + "k" + random.nextInt(keys);
