@@ -90,38 +90,33 @@ final class EtcdPrefixSource {
 
   /**
    * Watches every change after {@code revision} with previous values and progress notifications. The sink is
-   * called one call at a time and never after {@link AutoCloseable#close()} returns.
+   * called one call at a time, never on jetcd's threads, and never after {@link AutoCloseable#close()} returns
+   * (which may be called from the sink).
    */
   AutoCloseable watch(long revision, RawSink sink) {
     WatchOption o = WatchOption.builder().isPrefix(true).withPrevKV(true).withProgressNotify(true)
         .withRevision(revision + 1).build();
-    Object lock = new Object();
-    boolean[] closed = {false};
-    Consumer<Throwable> end = cause -> {
-      synchronized (lock) {
-        if (!closed[0]) {
-          closed[0] = true;
-          sink.closed(isCompaction(cause)
-              ? new HistoryGoneException("watch of " + prefix + " from " + (revision + 1) + ": history compacted",
-                  compactRevision(cause))
-              : cause);
-        }
+    SerialDelivery delivery = new SerialDelivery();
+    boolean[] ended = {false}; // touched by delivery callbacks only, one at a time
+    Consumer<Throwable> end = cause -> delivery.submit(() -> {
+      if (!ended[0]) {
+        ended[0] = true;
+        sink.closed(isCompaction(cause)
+            ? new HistoryGoneException("watch of " + prefix + " from " + (revision + 1) + ": history compacted",
+                compactRevision(cause))
+            : cause);
       }
-    };
+    });
     Watch.Watcher watcher = client.jetcd().getWatchClient().watch(Store.bytes(prefix), o, Watch.listener(
-        response -> {
-          synchronized (lock) {
-            if (!closed[0]) {
-              sink.response(response);
-            }
+        response -> delivery.submit(() -> {
+          if (!ended[0]) {
+            sink.response(response);
           }
-        },
+        }),
         end,
         () -> end.accept(null)));
     return () -> {
-      synchronized (lock) {
-        closed[0] = true;
-      }
+      delivery.close();
       watcher.close();
     };
   }

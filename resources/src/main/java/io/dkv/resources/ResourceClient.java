@@ -80,7 +80,12 @@ public interface ResourceClient<T extends HasMetadata> {
    */
   T create(T object);
 
-  /** The object, if it exists; {@code namespace} is ignored (may be null) for cluster-scoped kinds. */
+  /**
+   * The object, if it exists; {@code namespace} is ignored (may be null) for cluster-scoped kinds.
+   *
+   * @throws IllegalArgumentException if the name is empty or the kind is namespaced and no namespace is given
+   *                                  (the same holds for {@link #delete})
+   */
   Optional<T> get(String namespace, String name);
 
   /** The objects in {@code namespace} (null: in every namespace), in key order (namespace, then name). */

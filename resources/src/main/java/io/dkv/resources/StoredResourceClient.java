@@ -361,6 +361,9 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
 
   String key(String namespace, String name) {
     Objects.requireNonNull(name, "name");
+    if (name.isEmpty() || name.contains("/")) {
+      throw new IllegalArgumentException("invalid name \"" + name + "\"");
+    }
     if (type.namespaced() && (namespace == null || namespace.isEmpty())) {
       throw new IllegalArgumentException(type.kind() + " is namespaced: give a namespace");
     }

@@ -25,7 +25,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import io.dkv.informer.WatchSink;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -501,6 +505,46 @@ abstract class ResourcesContract extends ServerFixture {
       assertEquals(b.getMetadata().getUid(), sink.events.get(4).object().getMetadata().getUid());
     }
     assertFalse(sink.closed.isDone(), "closing the handle does not call the sink");
+  }
+
+  @Test
+  void listerWatcherCanBeClosedFromItsOwnSinkAndDeliversNothingAfter() throws Exception {
+    String ns = namespace();
+    ListerWatcher<ConfigMap> lw = configMaps().listerWatcher(ns, null);
+    long from = lw.list(0, null, 1).revision();
+    AtomicReference<AutoCloseable> handle = new AtomicReference<>();
+    List<Event<ConfigMap>> seen = new CopyOnWriteArrayList<>();
+    CompletableFuture<Void> closedInside = new CompletableFuture<>();
+    handle.set(lw.watch(from, new WatchSink<>() {
+      @Override
+      public void event(Event<ConfigMap> event) {
+        if (event.type() == Event.Type.BOOKMARK) {
+          return;
+        }
+        seen.add(event);
+        try {
+          handle.get().close();
+          closedInside.complete(null);
+        } catch (Exception e) {
+          closedInside.completeExceptionally(e);
+        }
+      }
+
+      @Override
+      public void closed(Throwable cause) {
+        seen.add(new Event<>(Event.Type.DELETED, "closed:" + cause, null, 0));
+      }
+    }));
+    for (String n : List.of("a", "b", "c")) {
+      configMaps().create(configMap(ns, n, Map.of()));
+    }
+    closedInside.get(20, TimeUnit.SECONDS);
+    RecordingSink<ConfigMap> witness = new RecordingSink<>();
+    try (AutoCloseable second = lw.watch(from, witness)) {
+      configMaps().create(configMap(ns, "d", Map.of()));
+      await().atMost(WAIT).until(() -> witness.events.size() == 4);
+    }
+    assertEquals(1, seen.size(), "nothing is delivered after close: " + seen);
   }
 
   @Test
