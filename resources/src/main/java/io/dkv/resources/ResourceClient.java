@@ -65,12 +65,6 @@ public interface ResourceClient<T extends HasMetadata> {
   boolean namespaced();
 
   /**
-   * The etcd key prefix of all objects of this kind in {@code namespace} (null: every namespace, and the only
-   * choice for cluster-scoped kinds), ending with {@code /}.
-   */
-  String keyPrefix(String namespace);
-
-  /**
    * Creates {@code object}. A missing kind and apiVersion are filled in; {@code metadata.generateName} gives a
    * name with a random suffix when the name is empty. Any {@code status}, {@code resourceVersion},
    * {@code uid}, {@code deletionTimestamp} given are ignored (status is written only by {@link #updateStatus}).

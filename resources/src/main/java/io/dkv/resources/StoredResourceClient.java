@@ -73,8 +73,8 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
     return type.namespaced();
   }
 
-  @Override
-  public String keyPrefix(String namespace) {
+  /** The etcd key prefix of the objects in {@code namespace} (null: all), ending with {@code /}. */
+  String keyPrefix(String namespace) {
     if (!type.namespaced() || namespace == null) {
       return kindPrefix;
     }
@@ -123,7 +123,7 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
   public ListerWatcher<T> listerWatcher(String namespace, LabelSelector selector) {
     String prefix = keyPrefix(namespace);
     Predicate<Map<String, String>> matcher = LabelSelectors.matcher(selector);
-    String description = "resources:" + prefix + (selector == null ? "" : LabelSelectors.describe(selector));
+    String description = "resources:" + prefix + (selector == null ? "" : "?" + LabelSelectors.describe(selector));
     return new ResourceListerWatcher<>(new EtcdPrefixSource(store.client(), prefix, store.timeout()), json,
         (key, tree, revision) -> toObject(tree, revision), key -> key.substring(kindPrefix.length()), tree -> matcher.test(LabelSelectors.labels(tree)),
         description);
