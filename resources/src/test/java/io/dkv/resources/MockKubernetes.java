@@ -15,10 +15,14 @@ import java.util.Queue;
 
 /** fabric8's mock API server in CRUD mode (an in-memory API server), on 127.0.0.1. */
 final class MockKubernetes {
+  /** Held so the level sticks (JUL keeps loggers weakly): the mock server logs every request at INFO. */
+  private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
   private MockKubernetes() {
   }
 
   static KubernetesMockServer crud() {
+    MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
     Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
     KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), responses,
         new KubernetesMixedDispatcher(responses), false);
