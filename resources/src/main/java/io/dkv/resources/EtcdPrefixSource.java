@@ -3,7 +3,6 @@ package io.dkv.resources;
 import io.dkv.client.DkvClient;
 import io.dkv.client.DkvException;
 import io.dkv.informer.HistoryGoneException;
-import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.common.exception.CompactedException;
@@ -48,10 +47,6 @@ final class EtcdPrefixSource {
     this.client = client;
     this.prefix = prefix;
     this.timeout = timeout;
-  }
-
-  String prefix() {
-    return prefix;
   }
 
   RawPage list(long revision, String continueFrom, int limit) {
@@ -125,9 +120,6 @@ final class EtcdPrefixSource {
     return prefix.substring(0, prefix.length() - 1) + (char) (prefix.charAt(prefix.length() - 1) + 1);
   }
 
-  static ByteSequence bytes(String s) {
-    return Store.bytes(s);
-  }
 
   private static boolean isCompaction(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {

@@ -46,18 +46,6 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
     this.clock = clock;
   }
 
-  ResourceType type() {
-    return type;
-  }
-
-  Json json() {
-    return json;
-  }
-
-  Class<T> javaType() {
-    return javaType;
-  }
-
   @Override
   public String kind() {
     return type.kind();
