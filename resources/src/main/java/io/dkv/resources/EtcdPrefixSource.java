@@ -29,6 +29,15 @@ final class EtcdPrefixSource {
   record RawPage(List<KeyValue> kvs, long revision, String next) {
   }
 
+  /** An open raw watch. */
+  interface RawWatch {
+    /** Stops the watch; no sink call starts after it returns. Idempotent. */
+    void close();
+
+    /** Asks etcd for a progress notification (a bookmark); false if the watch is closed. */
+    boolean requestProgress();
+  }
+
   /** Receives one watch's responses and its end. */
   interface RawSink {
     void response(WatchResponse response);
@@ -85,10 +94,10 @@ final class EtcdPrefixSource {
 
   /**
    * Watches every change after {@code revision} with previous values and progress notifications. The sink is
-   * called one call at a time, never on jetcd's threads, and never after {@link AutoCloseable#close()} returns
+   * called one call at a time, never on jetcd's threads, and never after {@link RawWatch#close()} returns
    * (which may be called from the sink).
    */
-  AutoCloseable watch(long revision, RawSink sink) {
+  RawWatch watch(long revision, RawSink sink) {
     WatchOption o = WatchOption.builder().isPrefix(true).withPrevKV(true).withProgressNotify(true)
         .withRevision(revision + 1).build();
     SerialDelivery delivery = new SerialDelivery();
@@ -110,9 +119,21 @@ final class EtcdPrefixSource {
         }),
         end,
         () -> end.accept(null)));
-    return () -> {
-      delivery.close();
-      watcher.close();
+    return new RawWatch() {
+      @Override
+      public void close() {
+        delivery.close();
+        watcher.close();
+      }
+
+      @Override
+      public boolean requestProgress() {
+        if (delivery.isClosed()) {
+          return false;
+        }
+        watcher.requestProgress();
+        return true;
+      }
     };
   }
 

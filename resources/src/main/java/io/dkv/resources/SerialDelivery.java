@@ -62,6 +62,10 @@ final class SerialDelivery {
     }
   }
 
+  boolean isClosed() {
+    return closed;
+  }
+
   /** Stops delivery; waits for a callback under way on another thread. */
   void close() {
     closed = true;
