@@ -34,6 +34,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import io.dkv.controller.Manager;
 import io.dkv.informer.Event;
 import io.dkv.informer.HistoryGoneException;
 import io.dkv.informer.Item;
@@ -655,10 +656,13 @@ abstract class ResourcesContract extends ServerFixture {
     ConfigMap ownedByClusterScoped = configMaps().create(owned(configMap(otherNs, "by-cluster", Map.of()),
         clusterOwner));
 
-    try (GarbageCollector gc = resources.garbageCollector().start()) {
+    GarbageCollector gc = resources.garbageCollector();
+    try (Manager manager = Manager.builder().build()) { // under an application's own manager
+      manager.add(gc.controller());
+      manager.start();
+      assertTrue(gc.hasSynced());
       await().atMost(WAIT).until(() -> configMaps().get(ns, "orphan").isEmpty()
           && configMaps().get(otherNs, "cross").isEmpty());
-      assertTrue(gc.hasSynced());
       assertEquals(ownedByClusterScoped, configMaps().get(otherNs, "by-cluster").orElseThrow(),
           "a cluster-scoped owner owns across namespaces");
       resources.resources(Namespace.class).delete(null, otherNs);
