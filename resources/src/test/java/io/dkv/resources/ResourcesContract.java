@@ -311,6 +311,24 @@ abstract class ResourcesContract extends ServerFixture {
   }
 
   @Test
+  void prefixAndClockOptionsDecideWhereAndWhen() {
+    String ns = namespace();
+    Instant at = Instant.parse("2030-01-02T03:04:05.678Z");
+    DkvResources tenant = DkvResources.builder(client).prefix("/tenants/a/registry")
+        .clock(java.time.Clock.fixed(at, java.time.ZoneOffset.UTC)).build();
+    ConfigMap cm = configMap(ns, "timed", Map.of());
+    cm.getMetadata().setFinalizers(List.of("test.dkv.io/hold"));
+    ConfigMap created = tenant.resources(ConfigMap.class).create(cm);
+    assertEquals("2030-01-02T03:04:05Z", created.getMetadata().getCreationTimestamp());
+    assertTrue(client.get("/tenants/a/registry/core/configmaps/" + ns + "/timed").isPresent());
+    assertTrue(configMaps().get(ns, "timed").isEmpty(), "another prefix is another store");
+    tenant.resources(ConfigMap.class).delete(ns, "timed");
+    assertEquals("2030-01-02T03:04:05Z",
+        tenant.resources(ConfigMap.class).get(ns, "timed").orElseThrow().getMetadata().getDeletionTimestamp());
+    assertThrows(IllegalArgumentException.class, () -> DkvResources.builder(client).prefix("no-slash"));
+  }
+
+  @Test
   void deleteWithoutFinalizersRemovesTheKey() {
     String ns = namespace();
     configMaps().create(configMap(ns, "plain", Map.of()));
