@@ -638,6 +638,41 @@ abstract class ResourcesContract extends ServerFixture {
   }
 
   @Test
+  void garbageCollectorUnderConcurrentOwnerDeletionsCollectsExactlyTheOrphans() throws Exception {
+    String ns = namespace();
+    int owners = 30;
+    List<String> doomed = new ArrayList<>();
+    List<String> kept = new ArrayList<>();
+    for (int i = 0; i < owners; i++) {
+      ConfigMap owner = configMaps().create(configMap(ns, "owner-" + i, Map.of()));
+      for (int d = 0; d < 2; d++) {
+        String name = "dep-" + i + "-" + d;
+        configMaps().create(owned(configMap(ns, name, Map.of()), owner));
+        (i % 2 == 0 ? doomed : kept).add(name);
+      }
+    }
+    try (GarbageCollector gc = resources.garbageCollector().start()) {
+      ExecutorService pool = Executors.newFixedThreadPool(4);
+      try {
+        List<Future<Boolean>> deletions = new ArrayList<>();
+        for (int i = 0; i < owners; i += 2) {
+          String owner = "owner-" + i;
+          deletions.add(pool.submit(() -> configMaps().delete(ns, owner)));
+        }
+        for (Future<Boolean> f : deletions) {
+          assertTrue(f.get(1, TimeUnit.MINUTES));
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      await().atMost(WAIT).until(() -> doomed.stream().allMatch(n -> configMaps().get(ns, n).isEmpty()));
+      List<String> left = names(configMaps().list(ns)).stream().filter(n -> n.startsWith("dep-")).toList();
+      assertEquals(kept.stream().sorted().toList(), left, "only the dependents of deleted owners are collected");
+      assertEquals(owners / 2, configMaps().list(ns).size() - left.size(), "the live owners are untouched");
+    }
+  }
+
+  @Test
   void garbageCollectorMarksDependentsWithFinalizersAndWaitsForThem() {
     String ns = namespace();
     Widget owner = widgets().create(Widget.of(ns, "owner", 1));
