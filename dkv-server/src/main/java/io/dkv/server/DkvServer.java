@@ -17,8 +17,12 @@ import io.dkv.server.mvcc.MvccStore;
 import io.dkv.server.storage.Backend;
 import io.dkv.server.watch.WatchHub;
 import io.etcd.jetcd.api.Member;
+import io.dkv.server.metrics.GrpcMetrics;
+import io.dkv.server.metrics.MetricsEndpoint;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -30,6 +34,7 @@ import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.rocksdb.WriteBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +70,8 @@ public final class DkvServer implements AutoCloseable {
       });
   private final Server grpc;
   private final String endpoint;
+  private MetricsEndpoint metrics;
+  private volatile boolean closing;
   private volatile Member self;
 
   private DkvServer(Builder b) throws IOException {
@@ -87,7 +94,19 @@ public final class DkvServer implements AutoCloseable {
       leases.start(p);
       l = leases;
       ac = autoCompactor(b, store, p);
-      MessageSizeLimit limit = new MessageSizeLimit(b.maxRequestBytes);
+      GrpcMetrics grpcMetrics = b.metricsHost == null ? null : new GrpcMetrics();
+      ServerInterceptor[] interceptors = grpcMetrics == null
+          ? new ServerInterceptor[] {new MessageSizeLimit(b.maxRequestBytes)}
+          : new ServerInterceptor[] {new MessageSizeLimit(b.maxRequestBytes), grpcMetrics};
+      if (grpcMetrics != null) {
+        metrics = metricsEndpoint(b, grpcMetrics, store, backend); // binds now, so a busy port fails early
+      }
+      UnaryOperator<ServerServiceDefinition> serve = service -> {
+        if (grpcMetrics != null) {
+          grpcMetrics.register(service);
+        }
+        return ServerInterceptors.intercept(service, interceptors);
+      };
       grpc = NettyServerBuilder.forAddress(new InetSocketAddress(b.host, b.port))
           .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE,
               4 * (b.maxRequestBytes + MessageSizeLimit.GRPC_OVERHEAD_BYTES)))
@@ -96,25 +115,30 @@ public final class DkvServer implements AutoCloseable {
           // calls run on the event loop that read them: every handler either answers from memory and the
           // store at once or hands the write to the proposer; whole-store scans go to `maintenance`
           .directExecutor()
-          .addService(ServerInterceptors.intercept(
-              new KvService(store, p, headers, leases, b.maxRequestBytes, b.maxTxnOps), limit))
-          .addService(ServerInterceptors.intercept(new MaintenanceService(store, backend, headers, maintenance), limit))
-          .addService(ServerInterceptors.intercept(new ClusterService(headers, () -> self), limit))
-          .addService(ServerInterceptors.intercept(hub.service(), limit))
-          .addService(ServerInterceptors.intercept(
-              new LeaseService(leases, p, store, headers).withLeaseLeases(), limit))
-          .addService(ServerInterceptors.intercept(
-              new LockService(new Locks(p, leases, store, feed), headers), limit))
-          .addService(ServerInterceptors.intercept(
-              new ElectionService(new Elections(p, leases, store, feed), headers), limit))
+          .addService(serve.apply(
+              new KvService(store, p, headers, leases, b.maxRequestBytes, b.maxTxnOps).bindService()))
+          .addService(serve.apply(new MaintenanceService(store, backend, headers, maintenance).bindService()))
+          .addService(serve.apply(new ClusterService(headers, () -> self).bindService()))
+          .addService(serve.apply(hub.service()))
+          .addService(serve.apply(new LeaseService(leases, p, store, headers).withLeaseLeases()))
+          .addService(serve.apply(new LockService(new Locks(p, leases, store, feed), headers).bindService()))
+          .addService(serve.apply(
+              new ElectionService(new Elections(p, leases, store, feed), headers).bindService()))
           .build()
           .start();
       endpoint = "http://" + b.host + ":" + grpc.getPort();
+      if (metrics != null) {
+        metrics.start();
+        log.info("metrics and health on http://{}:{}/metrics and /health", b.metricsHost, metrics.port());
+      }
       self = Member.newBuilder().setID(headers.memberId()).setName(b.name)
           .addAllPeerURLs(b.peerUrls)
           .addAllClientURLs(b.advertiseClientUrls.isEmpty() ? List.of(endpoint) : b.advertiseClientUrls)
           .build();
     } catch (RuntimeException | IOException e) {
+      if (metrics != null) {
+        metrics.close();
+      }
       if (ac != null) {
         ac.close();
       }
@@ -137,6 +161,17 @@ public final class DkvServer implements AutoCloseable {
     proposer = p;
     autoCompactor = ac;
     log.info("dkv-server '{}' serving the etcd v3 API on {}, data in {}", b.name, endpoint, b.dataDir);
+  }
+
+  private MetricsEndpoint metricsEndpoint(Builder b, GrpcMetrics grpcMetrics, MvccStore store, Backend backend)
+      throws IOException {
+    return MetricsEndpoint.bind(b.metricsHost, b.metricsPort, grpcMetrics, () -> !closing)
+        .gauge("etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.", () -> 1)
+        .gauge("etcd_debugging_mvcc_current_revision", "The current revision of store.", store::currentRevision)
+        .gauge("etcd_debugging_mvcc_compact_revision", "The revision of the last compaction in store.",
+            () -> Math.max(0, store.compactRevision()))
+        .gauge("etcd_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes.",
+            backend::size);
   }
 
   private static AutoCompactor autoCompactor(Builder b, MvccStore store, LocalProposer p) {
@@ -176,6 +211,11 @@ public final class DkvServer implements AutoCloseable {
     return grpc.getPort();
   }
 
+  /** The port of the metrics and health listener, or -1 when there is none. */
+  public int metricsPort() {
+    return metrics == null ? -1 : metrics.port();
+  }
+
   /** Blocks until the server has shut down. */
   public void awaitTermination() throws InterruptedException {
     grpc.awaitTermination();
@@ -184,6 +224,10 @@ public final class DkvServer implements AutoCloseable {
   /** Stops serving: refuses new calls, lets running ones finish (up to 5 s), then closes the store. */
   @Override
   public void close() {
+    closing = true;
+    if (metrics != null) {
+      metrics.close();
+    }
     watchHub.close();
     grpc.shutdown();
     try {
@@ -225,8 +269,24 @@ public final class DkvServer implements AutoCloseable {
     private String compactionRetention = "0";
     private Duration revisionCompactionInterval = Duration.ofMinutes(5);
     private Duration progressNotifyInterval = Duration.ofMinutes(10);
+    private String metricsHost;
+    private int metricsPort;
 
     private Builder() {}
+
+    /**
+     * Serves {@code /metrics} (Prometheus text, etcd's metric names) and {@code /health} over HTTP on
+     * {@code host:port}, as etcd's --listen-metrics-urls; port 0 picks a free one, see {@link #metricsPort()}.
+     * Off by default.
+     */
+    public Builder metrics(String host, int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("invalid metrics port " + port);
+      }
+      this.metricsHost = Objects.requireNonNull(host);
+      this.metricsPort = port;
+      return this;
+    }
 
     /** The member's name (etcd's --name). */
     public Builder name(String name) {

@@ -59,6 +59,10 @@ public final class Main implements Callable<Integer> {
       description = "Duration of periodic watch progress notifications, e.g. 10m, 30s (default: ${DEFAULT-VALUE}).")
   String progressNotifyInterval = "10m";
 
+  @Option(names = "--listen-metrics-urls", split = ",",
+      description = "URL to serve /metrics and /health on over HTTP (default: none).")
+  List<URI> listenMetricsUrls = List.of();
+
   @Override
   public Integer call() throws Exception {
     if (listenClientUrls.size() != 1) {
@@ -97,6 +101,16 @@ public final class Main implements Callable<Integer> {
         throw new CommandLine.ParameterException(spec.commandLine(), "invalid --auto-compaction-retention '"
             + autoCompactionRetention + "' for " + autoCompactionMode + " mode", e);
       }
+    }
+    if (listenMetricsUrls.size() > 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "at most one --listen-metrics-urls is supported");
+    }
+    for (URI metrics : listenMetricsUrls) {
+      if (!"http".equals(metrics.getScheme()) || metrics.getHost() == null || metrics.getPort() < 0) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--listen-metrics-urls must be http://host:port: " + metrics);
+      }
+      b.metrics(metrics.getHost(), metrics.getPort());
     }
     DkvServer server = b.start();
     AtomicBoolean closed = new AtomicBoolean();

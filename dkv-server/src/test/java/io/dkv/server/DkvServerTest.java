@@ -153,7 +153,7 @@ class DkvServerTest {
     String help = out.toString();
     for (String flag : List.of("--name", "--data-dir", "--listen-client-urls", "--advertise-client-urls",
         "--initial-advertise-peer-urls", "--max-request-bytes", "--max-txn-ops", "--auto-compaction-mode",
-        "--auto-compaction-retention", "--help", "--version")) {
+        "--auto-compaction-retention", "--listen-metrics-urls", "--help", "--version")) {
       assertTrue(help.contains(flag), flag + " missing from:\n" + help);
     }
     assertTrue(help.contains("Usage: dkv-server"), help);
@@ -170,6 +170,8 @@ class DkvServerTest {
             "--auto-compaction-retention", "1h"},
         new String[] {"--data-dir", data.toString(), "--max-txn-ops", "0"},
         new String[] {"--data-dir", data.toString(), "--listen-client-urls", "https://127.0.0.1:1"},
+        new String[] {"--data-dir", data.toString(), "--listen-metrics-urls", "https://127.0.0.1:1"},
+        new String[] {"--data-dir", data.toString(), "--listen-metrics-urls", "http://127.0.0.1:1,http://127.0.0.1:2"},
         new String[] {"--data-dir", data.toString(), "--no-such-flag"})) {
       StringWriter err = new StringWriter();
       int code = new CommandLine(new Main()).setErr(new PrintWriter(err)).execute(args);
