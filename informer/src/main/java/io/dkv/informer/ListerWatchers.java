@@ -2,6 +2,8 @@ package io.dkv.informer;
 
 import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
 
 /**
  * The built-in sources.
@@ -15,5 +17,33 @@ public final class ListerWatchers {
    */
   public static <T> ListerWatcher<T> etcd(DkvClient client, String prefix, Codec<T> codec) {
     throw new UnsupportedOperationException("not built yet: issue 6");
+  }
+
+  /**
+   * The objects of kind {@code type} in {@code namespace} (null: all namespaces) of a Kubernetes API server,
+   * through the fabric8 client (which must be on the class path). Keys are {@code namespace/name}
+   * ({@code name} for cluster-scoped kinds), revisions {@code metadata.resourceVersion} (which must be
+   * numeric); bookmarks come from {@code allowWatchBookmarks}, and 410 Gone becomes a
+   * {@link HistoryGoneException}. fabric8's own informers are not used.
+   *
+   * <pre>{@code
+   * SharedIndexInformer<ConfigMap> maps = SharedIndexInformer
+   *     .builder(ListerWatchers.kubernetes(kubernetesClient, ConfigMap.class, "default"))
+   *     .build().start();
+   * }</pre>
+   */
+  public static <T extends HasMetadata> ListerWatcher<T> kubernetes(KubernetesClient client, Class<T> type,
+      String namespace) {
+    return new KubernetesListerWatcher<>(client, type, namespace, null);
+  }
+
+  /**
+   * Like {@link #kubernetes(KubernetesClient, Class, String)}, only the objects matching
+   * {@code labelSelector} (Kubernetes label selector syntax, like {@code app=web,tier!=cache}).
+   */
+  public static <T extends HasMetadata> ListerWatcher<T> kubernetes(KubernetesClient client, Class<T> type,
+      String namespace, String labelSelector) {
+    java.util.Objects.requireNonNull(labelSelector, "labelSelector");
+    return new KubernetesListerWatcher<>(client, type, namespace, labelSelector);
   }
 }

@@ -1,0 +1,87 @@
+package io.dkv.resources;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * Objects to JSON and back through fabric8's serialization; JSON trees for the parts of an object
+ * (metadata, status, the rest) that the store treats differently.
+ */
+final class Json {
+  private final KubernetesSerialization serialization = new KubernetesSerialization();
+  private final ObjectMapper trees = new ObjectMapper();
+
+  /** The object as fabric8 serializes it, as a tree. */
+  ObjectNode tree(Object object) {
+    return parse(serialization.asJson(object));
+  }
+
+  /** The stored bytes of a tree. */
+  byte[] bytes(JsonNode tree) {
+    try {
+      return trees.writeValueAsBytes(tree);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write JSON", e);
+    }
+  }
+
+  ObjectNode parse(byte[] bytes) {
+    try {
+      return asObject(trees.readTree(bytes));
+    } catch (IOException e) {
+      throw new UncheckedIOException("stored object is not JSON", e);
+    }
+  }
+
+  ObjectNode parse(String json) {
+    try {
+      return asObject(trees.readTree(json));
+    } catch (IOException e) {
+      throw new UncheckedIOException("not JSON: " + json, e);
+    }
+  }
+
+  /** The tree as an object of {@code type}, through fabric8's deserialization. */
+  <T> T object(JsonNode tree, Class<T> type) {
+    try {
+      return serialization.unmarshal(trees.writeValueAsString(tree), type);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write JSON", e);
+    }
+  }
+
+  /** Everything but metadata and status: what a change to bumps the generation. */
+  static ObjectNode specPart(ObjectNode object) {
+    ObjectNode copy = object.deepCopy();
+    copy.remove("metadata");
+    copy.remove("status");
+    return copy;
+  }
+
+  /** The metadata node of {@code object}, created empty if absent. */
+  static ObjectNode metadata(ObjectNode object) {
+    JsonNode m = object.get("metadata");
+    if (m instanceof ObjectNode o) {
+      return o;
+    }
+    return object.putObject("metadata");
+  }
+
+  /** Whether the metadata lists at least one finalizer. */
+  static boolean hasFinalizers(ObjectNode metadata) {
+    JsonNode f = metadata.get("finalizers");
+    return f != null && f.isArray() && !f.isEmpty();
+  }
+
+  private static ObjectNode asObject(JsonNode node) {
+    if (node instanceof ObjectNode o) {
+      return o;
+    }
+    throw new IllegalArgumentException("not a JSON object: " + node);
+  }
+}
