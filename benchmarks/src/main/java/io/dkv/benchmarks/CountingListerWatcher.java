@@ -2,6 +2,7 @@ package io.dkv.benchmarks;
 
 import io.dkv.informer.ListerWatcher;
 import io.dkv.informer.Page;
+import io.dkv.informer.WatchHandle;
 import io.dkv.informer.WatchSink;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -27,7 +28,7 @@ final class CountingListerWatcher<T> implements ListerWatcher<T> {
   }
 
   @Override
-  public AutoCloseable watch(long revision, WatchSink<T> sink) {
+  public WatchHandle watch(long revision, WatchSink<T> sink) {
     return delegate.watch(revision, sink);
   }
 

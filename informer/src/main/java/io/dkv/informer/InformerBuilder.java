@@ -113,7 +113,7 @@ public final class InformerBuilder<T> {
 
   /** A new informer, not started. */
   public SharedIndexInformer<T> build() {
-    throw new UnsupportedOperationException("not built yet: issue 6"); // replaced by the informer implementation
+    return new DefaultInformer<>(this);
   }
 
   private static Duration positive(Duration d, String what) {

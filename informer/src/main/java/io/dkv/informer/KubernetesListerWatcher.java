@@ -113,7 +113,7 @@ final class KubernetesListerWatcher<T extends HasMetadata> implements ListerWatc
   }
 
   @Override
-  public AutoCloseable watch(long revision, WatchSink<T> sink) {
+  public WatchHandle watch(long revision, WatchSink<T> sink) {
     Objects.requireNonNull(sink, "sink");
     if (revision < 0) {
       throw new IllegalArgumentException("revision must not be negative, got " + revision);
@@ -161,7 +161,7 @@ final class KubernetesListerWatcher<T extends HasMetadata> implements ListerWatc
   }
 
   /** One watch: forwards fabric8's callbacks to the sink, one at a time, until closed. */
-  static final class KubernetesWatch<T extends HasMetadata> implements AutoCloseable, Watcher<T> {
+  static final class KubernetesWatch<T extends HasMetadata> implements WatchHandle, Watcher<T> {
     private final KubernetesListerWatcher<T> source;
     private final WatchSink<T> sink;
     private final long from;

@@ -24,9 +24,26 @@ public interface ListerWatcher<T> {
    * Watches every change after {@code revision}, that is from {@code revision + 1} on, and bookmarks
    * when the source offers them. Returns at once; events go to {@code sink} until the watch is closed.
    *
-   * @return a handle whose {@link AutoCloseable#close()} stops the watch (no call to the sink follows it)
+   * @return a handle whose {@link WatchHandle#close()} stops the watch
    */
-  AutoCloseable watch(long revision, WatchSink<T> sink);
+  WatchHandle watch(long revision, WatchSink<T> sink);
+
+  /**
+   * Like {@link #list}, but only keys and revisions: each item's object is its revision
+   * ({@code item.object() == item.revision()}). Used by {@link SharedIndexInformer#audit()} to compare a cache
+   * with the source cheaply. The default lists whole objects and drops them; sources that can read keys only
+   * (etcd: a keys-only range read) should override it.
+   *
+   * @throws HistoryGoneException if {@code revision} is no longer readable
+   */
+  default Page<Long> listRevisions(long revision, String continueFrom, int limit) {
+    Page<T> page = list(revision, continueFrom, limit);
+    java.util.List<Item<Long>> items = new java.util.ArrayList<>(page.items().size());
+    for (Item<T> item : page.items()) {
+      items.add(new Item<>(item.key(), item.revision(), item.revision()));
+    }
+    return new Page<>(items, page.revision(), page.continueFrom());
+  }
 
   /**
    * A short description of the source for logs and metrics tags, like {@code etcd:/jobs/}.

@@ -12,6 +12,12 @@ public interface WatchSink<T> {
   void event(Event<T> event);
 
   /**
+   * A hint of the source's latest revision (etcd: the header of a watch response), which may be ahead of the
+   * events delivered so far; informers use it to measure their lag. Optional for sources; the default ignores it.
+   */
+  default void serverRevision(long revision) {}
+
+  /**
    * The watch ended; no call follows. {@code cause} is a {@link HistoryGoneException} when the history
    * is gone (list again), another exception for a transient failure (resume from the last revision), or
    * null when the server closed the watch without an error (resume as well).

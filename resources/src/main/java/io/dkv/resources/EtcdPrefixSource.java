@@ -3,6 +3,7 @@ package io.dkv.resources;
 import io.dkv.client.DkvClient;
 import io.dkv.client.DkvException;
 import io.dkv.informer.HistoryGoneException;
+import io.dkv.informer.WatchHandle;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
@@ -92,7 +93,7 @@ final class EtcdPrefixSource {
    * Watches every change after {@code revision} with previous values and progress notifications. The sink is
    * called one call at a time and never after {@link AutoCloseable#close()} returns.
    */
-  AutoCloseable watch(long revision, RawSink sink) {
+  WatchHandle watch(long revision, RawSink sink) {
     WatchOption o = WatchOption.builder().isPrefix(true).withPrevKV(true).withProgressNotify(true)
         .withRevision(revision + 1).build();
     Object lock = new Object();

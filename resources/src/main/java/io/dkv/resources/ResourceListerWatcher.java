@@ -5,6 +5,7 @@ import io.dkv.informer.Event;
 import io.dkv.informer.Item;
 import io.dkv.informer.ListerWatcher;
 import io.dkv.informer.Page;
+import io.dkv.informer.WatchHandle;
 import io.dkv.informer.WatchSink;
 import io.dkv.resources.EtcdPrefixSource.RawPage;
 import io.dkv.resources.EtcdPrefixSource.RawSink;
@@ -64,7 +65,7 @@ final class ResourceListerWatcher<T> implements ListerWatcher<T> {
   }
 
   @Override
-  public AutoCloseable watch(long revision, WatchSink<T> sink) {
+  public WatchHandle watch(long revision, WatchSink<T> sink) {
     Objects.requireNonNull(sink, "sink");
     return source.watch(revision, new RawSink() {
       @Override

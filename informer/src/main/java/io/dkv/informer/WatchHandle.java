@@ -1,0 +1,30 @@
+package io.dkv.informer;
+
+/**
+ * An open watch, returned by {@link ListerWatcher#watch}.
+ *
+ * <pre>{@code
+ * WatchHandle watch = source.watch(revision, sink);
+ * watch.requestProgress(); // asks for a bookmark, if the source can send one on demand
+ * watch.close();
+ * }</pre>
+ */
+@FunctionalInterface
+public interface WatchHandle extends AutoCloseable {
+
+  /**
+   * Stops the watch. Once it returns, no new call to the watch's sink starts (one already running on another
+   * thread may still finish). Idempotent; never throws.
+   */
+  @Override
+  void close();
+
+  /**
+   * Asks the source for a bookmark: a {@link Event.Type#BOOKMARK} event telling up to which revision everything
+   * has been delivered. Used by informers to tell a silent but healthy watch from a dead one without reopening
+   * it. Returns false when the source cannot do that on demand (the default).
+   */
+  default boolean requestProgress() {
+    return false;
+  }
+}

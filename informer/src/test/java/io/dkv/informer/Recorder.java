@@ -1,0 +1,124 @@
+package io.dkv.informer;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A handler of String values of the form {@code key|payload} that records, per key, the sequence of states it was
+ * shown (null: absent), checks that every call is consistent with what it saw before, and counts the calls.
+ */
+class Recorder implements ResourceEventHandler<String> {
+
+  /** One call, for tests that check exact deltas. */
+  record Call(String kind, String before, String after, boolean flag) {}
+
+  private final Map<String, List<String>> states = new HashMap<>();
+  private final Map<String, String> current = new HashMap<>();
+  private final List<String> violations = new ArrayList<>();
+  private final List<Call> calls = new ArrayList<>();
+  final AtomicInteger initialAdds = new AtomicInteger();
+  final AtomicInteger resyncs = new AtomicInteger();
+  final AtomicInteger total = new AtomicInteger();
+
+  static String keyOf(String value) {
+    int bar = value.indexOf('|');
+    return bar < 0 ? value : value.substring(0, bar);
+  }
+
+  @Override
+  public synchronized void onAdd(String object, boolean initial) {
+    calls.add(new Call("add", null, object, initial));
+    if (initial) {
+      initialAdds.incrementAndGet();
+    }
+    String key = keyOf(object);
+    if (current.containsKey(key)) {
+      violations.add("onAdd of " + object + " while " + current.get(key) + " is present");
+    }
+    see(key, object);
+    total.incrementAndGet();
+  }
+
+  @Override
+  public synchronized void onUpdate(String before, String after) {
+    calls.add(new Call("update", before, after, before == after));
+    String key = keyOf(after);
+    if (!Objects.equals(current.get(key), before)) {
+      violations.add("onUpdate from " + before + " but the handler had " + current.get(key));
+    }
+    if (before == after) {
+      resyncs.incrementAndGet();
+    } else {
+      see(key, after);
+    }
+    total.incrementAndGet();
+  }
+
+  @Override
+  public synchronized void onDelete(String object, boolean finalStateUnknown) {
+    calls.add(new Call("delete", object, null, finalStateUnknown));
+    String key = keyOf(object);
+    if (!current.containsKey(key)) {
+      violations.add("onDelete of " + object + " which is absent");
+    }
+    see(key, null);
+    total.incrementAndGet();
+  }
+
+  private void see(String key, String state) {
+    if (state == null) {
+      current.remove(key);
+    } else {
+      current.put(key, state);
+    }
+    states.computeIfAbsent(key, k -> new ArrayList<>()).add(state);
+  }
+
+  synchronized Map<String, String> current() {
+    return new HashMap<>(current);
+  }
+
+  synchronized List<String> violations() {
+    List<String> out = new ArrayList<>(violations);
+    if (!out.isEmpty()) {
+      out.add("calls: " + calls);
+    }
+    return out;
+  }
+
+  synchronized List<Call> calls() {
+    return new ArrayList<>(calls);
+  }
+
+  synchronized void clearCalls() {
+    calls.clear();
+  }
+
+  /**
+   * The keys whose sequence of states is not an ordered subsequence of {@code history} (per key, every state
+   * it may have had in write order; null for a deletion).
+   */
+  synchronized List<String> notSubsequenceOf(Map<String, List<String>> history) {
+    List<String> bad = new ArrayList<>();
+    for (Map.Entry<String, List<String>> e : states.entrySet()) {
+      List<String> written = history.getOrDefault(e.getKey(), Collections.emptyList());
+      int i = 0;
+      for (String state : e.getValue()) {
+        while (i < written.size() && !Objects.equals(written.get(i), state)) {
+          i++;
+        }
+        if (i == written.size()) {
+          bad.add(e.getKey() + ": saw " + e.getValue() + ", written " + written);
+          break;
+        }
+        i++;
+      }
+    }
+    return bad;
+  }
+}
