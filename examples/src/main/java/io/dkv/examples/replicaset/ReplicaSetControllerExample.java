@@ -39,7 +39,7 @@ public final class ReplicaSetControllerExample implements Callable<Integer> {
   @Option(names = "--endpoint", description = "etcd-v3 endpoint (default: an embedded dkv-server, restarted midway)")
   String endpoint;
 
-  @Option(names = "--replicasets", description = "ReplicaSets to create, at most 8 (default: ${DEFAULT-VALUE})")
+  @Option(names = "--replicasets", description = "ReplicaSets to create, 3 to 8 (default: ${DEFAULT-VALUE})")
   int replicaSets = 3;
 
   @Option(names = "--replicas", description = "pods per ReplicaSet (default: ${DEFAULT-VALUE})")
@@ -69,8 +69,8 @@ public final class ReplicaSetControllerExample implements Callable<Integer> {
 
   /** Runs the scenario and prints each state to {@code out}. */
   public Report run(PrintStream out) throws InterruptedException {
-    if (replicaSets < 2 || replicaSets > NAMES.size() || replicas < 1) {
-      throw new IllegalArgumentException("--replicasets must be 2 to 8 and --replicas positive");
+    if (replicaSets < 3 || replicaSets > NAMES.size() || replicas < 1) {
+      throw new IllegalArgumentException("--replicasets must be 3 to 8 and --replicas positive");
     }
     String ns = "rs-" + UUID.randomUUID().toString().substring(0, 8);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
@@ -109,7 +109,7 @@ public final class ReplicaSetControllerExample implements Callable<Integer> {
       out.println("controller stopped; changing things while it is down");
       try (DkvClient client = target.connect()) {
         Store store = new Store(client, ns);
-        int webNow = Math.max(1, replicas - 1) == replicas ? replicas + 1 : replicas - 1;
+        int webNow = replicas == 1 ? 2 : replicas - 1;
         store.scale(web, webNow);
         want.put(web, webNow);
         store.pods.delete(ns, api + "-0");
