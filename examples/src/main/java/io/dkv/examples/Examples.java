@@ -2,8 +2,10 @@ package io.dkv.examples;
 
 import io.dkv.examples.cache.CacheExample;
 import io.dkv.examples.jobworker.JobWorkerExample;
+import io.dkv.examples.k8sconfigmap.ConfigMapControllerExample;
 import io.dkv.examples.leaderelection.LeaderElectionExample;
 import io.dkv.examples.presence.PresenceExample;
+import io.dkv.examples.replicaset.ReplicaSetControllerExample;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -15,7 +17,7 @@ import picocli.CommandLine.Command;
 @Command(name = "examples", mixinStandardHelpOptions = true,
     description = "Runnable DKV examples. Each runs against an embedded dkv-server, or --endpoint.",
     subcommands = {JobWorkerExample.class, CacheExample.class, LeaderElectionExample.class,
-        PresenceExample.class})
+        PresenceExample.class, ReplicaSetControllerExample.class, ConfigMapControllerExample.class})
 public final class Examples implements Runnable {
 
   @CommandLine.Spec

@@ -23,7 +23,7 @@ public final class Target implements AutoCloseable {
 
   private final String endpoint;
   private final String metricsUrl;
-  private final DkvServer server;
+  private DkvServer server;
   private final Path dataDir;
 
   private Target(String endpoint, String metricsUrl, DkvServer server, Path dataDir) {
@@ -66,7 +66,7 @@ public final class Target implements AutoCloseable {
     return endpoint;
   }
 
-  /** The server's Prometheus metrics URL, if known. */
+  /** The server's Prometheus metrics URL, if known (for the embedded server: as it was started first). */
   public java.util.Optional<String> metricsUrl() {
     return java.util.Optional.ofNullable(metricsUrl);
   }
@@ -79,6 +79,24 @@ public final class Target implements AutoCloseable {
   /** A new client of this target; the caller closes it. */
   public DkvClient connect() {
     return DkvClient.connect(endpoint);
+  }
+
+  /**
+   * Stops the embedded server and starts it again on the same data directory and port, as an operator's restart
+   * would; clients reconnect by themselves. Only for the embedded server.
+   */
+  public void restart() {
+    if (server == null) {
+      throw new IllegalStateException("only an embedded server can be restarted by the example: " + endpoint);
+    }
+    int port = server.port();
+    server.close();
+    try {
+      server = DkvServer.builder().dataDir(dataDir).port(port).metrics("127.0.0.1", 0).start();
+    } catch (IOException e) {
+      server = null;
+      throw new UncheckedIOException("cannot restart the embedded dkv-server on port " + port, e);
+    }
   }
 
   /** Stops the embedded server and deletes its data; does nothing for an external endpoint. */

@@ -78,12 +78,14 @@ final class JobQueue {
    */
   boolean claim(String key, long modRevision, String worker) {
     String id = key.substring(queuePrefix().length());
+    // region claim
     ByteSequence k = bytes(key);
     TxnResponse r = Await.of(client.jetcd().getKVClient().txn()
-        .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(modRevision)))
-        .Then(Op.delete(k, DeleteOption.DEFAULT),
+        .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(modRevision)))   // still the job I saw?
+        .Then(Op.delete(k, DeleteOption.DEFAULT),                            // then it is mine: dequeue it
             Op.put(bytes(donePrefix() + id), bytes(worker), PutOption.DEFAULT))
-        .commit());
+        .commit());                                                          // else another worker had it
+    // endregion
     if (!r.isSucceeded()) {
       lostClaims.incrementAndGet();
       return false;

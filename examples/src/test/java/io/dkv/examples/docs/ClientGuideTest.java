@@ -1,0 +1,103 @@
+package io.dkv.examples.docs;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dkv.client.Codec;
+import io.dkv.client.DkvClient;
+import io.dkv.client.Lease;
+import io.dkv.client.Subscription;
+import io.dkv.client.Versioned;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Runs the snippets of docs/client.md against an embedded dkv-server and checks that they do what the guide says. */
+class ClientGuideTest {
+
+  @TempDir
+  static Path dir;
+  static DkvClient client;
+
+  @BeforeAll
+  static void start() {
+    client = DkvClient.embedded(dir.resolve("data"));
+  }
+
+  @AfterAll
+  static void stop() {
+    client.close();
+  }
+
+  @Test
+  void typedValues() {
+    Versioned<ClientGuide.Order> o = ClientGuide.typedValues(client);
+    assertEquals(new ClientGuide.Order("o1", 3), o.value());
+    assertEquals(1, o.version());
+    assertTrue(client.get("order:1").isEmpty(), "deleted at the end");
+  }
+
+  @Test
+  void watching() {
+    ClientGuide.OrderCache cache = new ClientGuide.OrderCache();
+    client.put("orders/a", new ClientGuide.Order("a", 1));
+    try (Subscription s = ClientGuide.watching(client, cache)) {
+      await().until(() -> cache.orders.containsKey("orders/a"));
+      client.put("orders/b", new ClientGuide.Order("b", 2));
+      client.delete("orders/a");
+      await().until(() -> cache.orders.equals(Map.of("orders/b", new ClientGuide.Order("b", 2))));
+    }
+  }
+
+  @Test
+  void counters() {
+    assertEquals(0, ClientGuide.counters(client), "add(1) then compareAndSet(1, 0)");
+    assertEquals("0", client.get("stats/visits").orElseThrow().value());
+  }
+
+  @Test
+  void leases() {
+    ClientGuide guide = new ClientGuide();
+    Lease lease = guide.leases(client);
+    assertFalse(lease.isAlive());
+    assertTrue(guide.working, "a revoke is not a loss");
+    assertFalse(lease.lost().isDone());
+  }
+
+  @Test
+  void locks() throws InterruptedException {
+    ClientGuide.locks(client);
+    assertEquals("42", client.get("stats/last-order").orElseThrow().value());
+    assertTrue(client.list("locks/orders/", Codec.string()).isEmpty(), "released");
+  }
+
+  @Test
+  void election() throws InterruptedException {
+    ClientGuide guide = new ClientGuide();
+    Optional<Versioned<String>> leader = guide.election(client);
+    assertEquals("node-1 (epoch 2)", leader.orElseThrow().value());
+    assertTrue(client.list("elections/scheduler/", Codec.string()).isEmpty(), "resigned");
+  }
+
+  @Test
+  void presence() {
+    ClientGuide guide = new ClientGuide();
+    Map<String, String> now = guide.presence(client);
+    assertEquals(Map.of("worker-7", "10.0.0.7:8080"), now);
+    assertTrue(client.presence("presence/workers/").members().isEmpty(), "left at once");
+  }
+
+  @Test
+  void embedded() {
+    ClientGuide.embedded(dir.resolve("other"));
+    try (DkvClient again = DkvClient.embedded(dir.resolve("other"))) {
+      assertEquals("hello", again.get("greeting").orElseThrow().value(), "the embedded server's data is durable");
+    }
+  }
+}

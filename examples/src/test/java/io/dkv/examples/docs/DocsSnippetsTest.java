@@ -1,0 +1,188 @@
+package io.dkv.examples.docs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every {@code ```java} block in README.md and docs/*.md is a copy of a region of compiled source: the line
+ * above the block names it, {@code <!-- include: path/from/repo/root/Foo.java#region-name -->}, and the source
+ * marks it with {@code // region region-name} ... {@code // endregion}. The block must equal the region (with
+ * the region's common indentation removed). An untagged java block, a missing file or region, or any difference
+ * fails this test.
+ *
+ * <p>To refresh the docs after changing a region: {@code ./mvnw -B -o -q -pl examples -am test
+ * -Dtest=DocsSnippetsTest -Ddocs.update=true} rewrites every tagged block from its region (then the test
+ * passes; review the diff).
+ */
+class DocsSnippetsTest {
+
+  static final Pattern INCLUDE = Pattern.compile("^<!-- include: (\\S+)#(\\S+) -->$");
+
+  static Path root() {
+    Path dir = Path.of("").toAbsolutePath();
+    while (dir != null && !Files.exists(dir.resolve("README.md"))) {
+      dir = dir.getParent();
+    }
+    if (dir == null) {
+      throw new IllegalStateException("no README.md above " + Path.of("").toAbsolutePath());
+    }
+    return dir;
+  }
+
+  static List<Path> docs(Path root) throws IOException {
+    List<Path> out = new ArrayList<>();
+    out.add(root.resolve("README.md"));
+    try (Stream<Path> s = Files.list(root.resolve("docs"))) {
+      s.filter(p -> p.toString().endsWith(".md")).sorted().forEach(out::add);
+    }
+    return out;
+  }
+
+  @Test
+  void everyJavaSnippetInTheDocsIsARegionOfCompiledSource() throws IOException {
+    Path root = root();
+    boolean update = Boolean.getBoolean("docs.update");
+    List<String> problems = new ArrayList<>();
+    int checked = 0;
+    for (Path doc : docs(root)) {
+      List<String> lines = Files.readAllLines(doc, StandardCharsets.UTF_8);
+      List<String> rewritten = new ArrayList<>();
+      String name = root.relativize(doc).toString();
+      for (int i = 0; i < lines.size(); i++) {
+        String line = lines.get(i);
+        rewritten.add(line);
+        if (!line.startsWith("```")) {
+          continue;
+        }
+        String lang = line.substring(3).trim();
+        int close = i + 1;
+        while (close < lines.size() && !lines.get(close).startsWith("```")) {
+          close++;
+        }
+        if (close == lines.size()) {
+          problems.add(name + ":" + (i + 1) + ": a code block that is never closed");
+          break;
+        }
+        List<String> block = lines.subList(i + 1, close);
+        List<String> replacement = block;
+        if (lang.equals("java")) {
+          checked++;
+          String tag = previousNonBlank(lines, i);
+          Matcher m = INCLUDE.matcher(tag == null ? "" : tag.trim());
+          if (!m.matches()) {
+            problems.add(name + ":" + (i + 1) + ": a java block without <!-- include: path#region --> above it");
+          } else {
+            try {
+              List<String> region = region(root.resolve(m.group(1)), m.group(2));
+              if (!region.equals(block)) {
+                problems.add(name + ":" + (i + 1) + ": differs from " + m.group(1) + "#" + m.group(2)
+                    + firstDifference(block, region));
+                replacement = region;
+              }
+            } catch (IllegalArgumentException | IOException e) {
+              problems.add(name + ":" + (i + 1) + ": " + e.getMessage());
+            }
+          }
+        }
+        rewritten.addAll(replacement);
+        rewritten.add(lines.get(close));
+        i = close;
+      }
+      if (update && !rewritten.equals(lines)) {
+        Files.writeString(doc, String.join("\n", rewritten) + "\n", StandardCharsets.UTF_8);
+      }
+    }
+    assertTrue(checked > 0, "no java blocks found under " + root);
+    if (!problems.isEmpty() && !update) {
+      fail(problems.size() + " doc snippet problem(s):\n" + String.join("\n", problems)
+          + "\n(-Ddocs.update=true rewrites tagged blocks from their regions)");
+    }
+  }
+
+  @Test
+  void regionsAreCutAndDedentedAsDocumented() throws IOException {
+    Path f = Files.createTempFile("region", ".java");
+    try {
+      Files.writeString(f, String.join("\n", "class A {", "  void m() {", "    // region r", "    int x = 1;", "",
+          "      x++;", "    // endregion", "  }", "}"));
+      assertEquals(List.of("int x = 1;", "", "  x++;"), region(f, "r"));
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> region(f, "missing"));
+      assertTrue(e.getMessage().contains("no region 'missing'"), e.getMessage());
+    } finally {
+      Files.delete(f);
+    }
+  }
+
+  private static String previousNonBlank(List<String> lines, int before) {
+    for (int j = before - 1; j >= 0; j--) {
+      if (!lines.get(j).isBlank()) {
+        return lines.get(j);
+      }
+    }
+    return null;
+  }
+
+  /** The lines between {@code // region name} and the next {@code // endregion}, without common indentation. */
+  static List<String> region(Path source, String name) throws IOException {
+    if (!Files.exists(source)) {
+      throw new IllegalArgumentException("no such file " + source);
+    }
+    List<String> lines = Files.readAllLines(source, StandardCharsets.UTF_8);
+    int start = -1;
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).trim().equals("// region " + name)) {
+        if (start >= 0) {
+          throw new IllegalArgumentException("region '" + name + "' twice in " + source);
+        }
+        start = i;
+      }
+    }
+    if (start < 0) {
+      throw new IllegalArgumentException("no region '" + name + "' in " + source);
+    }
+    List<String> body = new ArrayList<>();
+    for (int i = start + 1; ; i++) {
+      if (i == lines.size()) {
+        throw new IllegalArgumentException("region '" + name + "' has no // endregion in " + source);
+      }
+      String t = lines.get(i).trim();
+      if (t.equals("// endregion")) {
+        break;
+      }
+      if (!t.startsWith("// region ")) {
+        body.add(lines.get(i));
+      }
+    }
+    int indent = body.stream().filter(l -> !l.isBlank()).mapToInt(l -> l.length() - l.stripLeading().length())
+        .min().orElse(0);
+    List<String> out = new ArrayList<>();
+    for (String l : body) {
+      out.add(l.isBlank() ? "" : l.substring(indent).stripTrailing());
+    }
+    return out;
+  }
+
+  private static String firstDifference(List<String> doc, List<String> region) {
+    for (int i = 0; i < Math.max(doc.size(), region.size()); i++) {
+      String d = i < doc.size() ? doc.get(i) : "(end of block)";
+      String r = i < region.size() ? region.get(i) : "(end of region)";
+      if (!d.equals(r)) {
+        return ", line " + (i + 1) + " of the block:\n    doc:    " + d + "\n    source: " + r;
+      }
+    }
+    return "";
+  }
+}
