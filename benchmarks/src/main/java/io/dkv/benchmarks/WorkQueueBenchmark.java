@@ -7,22 +7,20 @@ import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Group;
-import org.openjdk.jmh.annotations.GroupThreads;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.ThreadParams;
 
 /**
- * JMH: the work queue's add / get / done cycle, one thread, and with producers and workers on their own threads.
+ * JMH: the work queue's add / get / done cycle, on one thread and on 4 threads sharing one queue.
  * Run: {@code java -cp ... org.openjdk.jmh.Main WorkQueueBenchmark}.
  */
 @BenchmarkMode(Mode.Throughput)
@@ -32,17 +30,14 @@ import org.openjdk.jmh.infra.ThreadParams;
 @Fork(1)
 public class WorkQueueBenchmark {
 
-  /** One queue per trial; {@code keys} distinct items so adds rarely collapse. */
+  /** One queue per trial. */
   @State(Scope.Benchmark)
   public static class Queue {
-    @Param({"1000"})
-    int keys;
-
-    RateLimitingQueue<Integer> queue;
+    RateLimitingQueue<Long> queue;
 
     @Setup(Level.Trial)
     public void setUp() {
-      queue = WorkQueue.<Integer>builder().name("bench").meterRegistry(new SimpleMeterRegistry()).build();
+      queue = WorkQueue.<Long>builder().name("bench").meterRegistry(new SimpleMeterRegistry()).build();
     }
 
     @TearDown(Level.Trial)
@@ -51,39 +46,36 @@ public class WorkQueueBenchmark {
     }
   }
 
-  /** A thread's next item. */
+  /** A thread's next item: every item is new (thread index in the high bits), so no add ever collapses. */
   @State(Scope.Thread)
   public static class Cursor {
-    int next;
+    long next;
 
     @Setup(Level.Trial)
     public void setUp(ThreadParams threads) {
-      next = threads.getThreadIndex() * 7919;
+      next = (long) threads.getThreadIndex() << 40;
     }
   }
 
   /** add, get and done of one item on one thread: the cost of the cycle without contention. */
   @Benchmark
-  public Integer addGetDone(Queue q, Cursor c) throws InterruptedException {
-    q.queue.add(c.next++ % q.keys);
-    Integer item = q.queue.get();
-    q.queue.done(item);
-    return item;
+  public Long addGetDone(Queue q, Cursor c) throws InterruptedException {
+    return cycle(q, c);
   }
 
-  /** Two producers add while two workers get and mark done: items per second through the queue. */
+  /**
+   * The same cycle on 4 threads sharing the queue (each may get another's item). Every thread adds before it
+   * gets and no add collapses, so a get never waits for an add that will not come.
+   */
   @Benchmark
-  @Group("producersAndWorkers")
-  @GroupThreads(2)
-  public void produce(Queue q, Cursor c) {
-    q.queue.add(c.next++ % q.keys);
+  @Threads(4)
+  public Long addGetDoneContended(Queue q, Cursor c) throws InterruptedException {
+    return cycle(q, c);
   }
 
-  @Benchmark
-  @Group("producersAndWorkers")
-  @GroupThreads(2)
-  public Integer work(Queue q) throws InterruptedException {
-    Integer item = q.queue.get();
+  private static Long cycle(Queue q, Cursor c) throws InterruptedException {
+    q.queue.add(c.next++);
+    Long item = q.queue.get();
     q.queue.done(item);
     return item;
   }
