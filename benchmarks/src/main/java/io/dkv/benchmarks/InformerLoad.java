@@ -224,7 +224,7 @@ public final class InformerLoad implements Callable<Integer> {
           Thread.sleep(5);
         }
         KV kv = client.jetcd().getKVClient();
-        paced(kv, 2, Long.MAX_VALUE); // warm-up, not measured
+        paced(kv, 5, Long.MAX_VALUE); // warm-up (a fresh dkv-server JVM is not JIT-compiled yet), not measured
         long from = System.nanoTime();
         measureFrom[0] = from;
         long expected = paced(kv, latencySeconds, from);

@@ -20,7 +20,11 @@ public final class WorkQueueBuilder<T> {
 
   WorkQueueBuilder() {}
 
-  /** The queue's name: the {@code name} tag of its metrics and part of its timer thread's name. */
+  /**
+   * The queue's name: the {@code name} tag of its metrics and part of its timer thread's name (default
+   * {@code queue-<n>}). Keep it unique within a meter registry: a second queue of the same name shares the first
+   * one's counters and timers, and its gauges are not registered.
+   */
   public WorkQueueBuilder<T> name(String name) {
     Objects.requireNonNull(name, "name");
     if (name.isBlank()) {

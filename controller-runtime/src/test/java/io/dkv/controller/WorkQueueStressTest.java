@@ -44,6 +44,7 @@ class WorkQueueStressTest {
             if (!inFlight.add(key)) {
               overlaps.incrementAndGet();
             }
+            Thread.yield(); // widen the window in which a second worker could get the same key
             long seen = version.get(key);
             handled.accumulateAndGet(key, seen, Math::max);
             handlings.incrementAndGet();

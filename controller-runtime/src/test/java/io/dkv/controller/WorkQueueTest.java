@@ -102,16 +102,18 @@ class WorkQueueTest {
   @Test
   void delayedItemsArriveInDueOrder() throws Exception {
     RateLimitingQueue<String> q = queue();
-    q.addAfter("d400", Duration.ofMillis(400));
-    q.addAfter("d100", Duration.ofMillis(100));
-    q.addAfter("d300", Duration.ofMillis(300));
-    q.addAfter("d200", Duration.ofMillis(200));
+    // added out of order; 250 ms apart, so a stall while adding cannot reorder them (the stress test checks
+    // the order against measured times)
+    q.addAfter("d1000", Duration.ofMillis(1000));
+    q.addAfter("d250", Duration.ofMillis(250));
+    q.addAfter("d750", Duration.ofMillis(750));
+    q.addAfter("d500", Duration.ofMillis(500));
     q.addAfter("now", Duration.ZERO);
     List<String> order = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       order.add(q.get());
     }
-    assertEquals(List.of("now", "d100", "d200", "d300", "d400"), order);
+    assertEquals(List.of("now", "d250", "d500", "d750", "d1000"), order);
     q.shutDown();
   }
 

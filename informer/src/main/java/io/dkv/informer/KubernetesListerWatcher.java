@@ -160,15 +160,20 @@ final class KubernetesListerWatcher<T extends HasMetadata> implements ListerWatc
     }
   }
 
-  /** One watch: forwards fabric8's callbacks to the sink, one at a time, until closed. */
+  /**
+   * One watch: forwards fabric8's callbacks to the sink, one at a time, until closed. {@link #close()} never
+   * waits for a sink call in progress (so a caller may close while holding a lock its sink needs).
+   */
   static final class KubernetesWatch<T extends HasMetadata> implements WatchHandle, Watcher<T> {
     private final KubernetesListerWatcher<T> source;
     private final WatchSink<T> sink;
     private final long from;
-    private boolean closed;
+    /** Held while calling the sink, so that calls come one at a time. */
+    private final Object delivery = new Object();
+    private volatile boolean closed;
     /** Whether fabric8's watch call has returned; before that, a failure is reported by its exception. */
-    private boolean opened;
-    private Watch watch;
+    private volatile boolean opened;
+    private Watch watch; // guarded by this
 
     KubernetesWatch(KubernetesListerWatcher<T> source, WatchSink<T> sink, long from) {
       this.source = source;
@@ -187,43 +192,44 @@ final class KubernetesListerWatcher<T extends HasMetadata> implements ListerWatc
         end(e);
         return;
       }
-      boolean closeNow;
+      opened = true;
       synchronized (this) {
-        closeNow = closed;
-        opened = true;
         watch = w;
       }
-      if (closeNow) {
+      if (closed) {
         w.close();
       }
     }
 
     @Override
-    public synchronized void eventReceived(Action action, T object) {
-      if (closed) {
-        return;
+    public void eventReceived(Action action, T object) {
+      synchronized (delivery) {
+        if (closed) {
+          return;
+        }
+        Event<T> event;
+        try {
+          event = switch (action) {
+            case ADDED -> new Event<>(Event.Type.ADDED, key(object), object, source.revision(object));
+            case MODIFIED -> new Event<>(Event.Type.MODIFIED, key(object), object, source.revision(object));
+            case DELETED -> new Event<>(Event.Type.DELETED, key(object), object, source.revision(object));
+            case BOOKMARK -> Event.bookmark(source.parseRevision(
+                object == null || object.getMetadata() == null ? null : object.getMetadata().getResourceVersion(),
+                "a bookmark"));
+            case ERROR -> null; // fabric8 reports a non-410 error status this way, then reconnects by itself
+          };
+        } catch (RuntimeException e) {
+          log.warn("{}: cannot use a watch event; closing the watch", source.description, e);
+          end(e);
+          OPENER.execute(this::closeWatch); // not on fabric8's own thread
+          return;
+        }
+        if (event == null) {
+          log.debug("{}: the watch reported an error; fabric8 reconnects", source.description);
+          return;
+        }
+        sink.event(event);
       }
-      Event<T> event;
-      try {
-        event = switch (action) {
-          case ADDED -> new Event<>(Event.Type.ADDED, key(object), object, source.revision(object));
-          case MODIFIED -> new Event<>(Event.Type.MODIFIED, key(object), object, source.revision(object));
-          case DELETED -> new Event<>(Event.Type.DELETED, key(object), object, source.revision(object));
-          case BOOKMARK -> Event.bookmark(source.parseRevision(
-              object == null || object.getMetadata() == null ? null : object.getMetadata().getResourceVersion(),
-              "a bookmark"));
-          case ERROR -> null; // fabric8 reports a non-410 error status this way, then reconnects by itself
-        };
-      } catch (RuntimeException e) {
-        log.warn("{}: cannot use a watch event; closing the watch", source.description, e);
-        closeWith(e);
-        return;
-      }
-      if (event == null) {
-        log.debug("{}: the watch reported an error; fabric8 reconnects", source.description);
-        return;
-      }
-      sink.event(event);
     }
 
     @Override
@@ -232,7 +238,7 @@ final class KubernetesListerWatcher<T extends HasMetadata> implements ListerWatc
     }
 
     @Override
-    public synchronized void onClose() {
+    public void onClose() {
       if (opened) { // while opening, fabric8 calls this before throwing the reason from its watch call
         end(null);
       }
@@ -244,35 +250,34 @@ final class KubernetesListerWatcher<T extends HasMetadata> implements ListerWatc
     }
 
     /** Reports the end to the sink, once, unless closed by the caller. */
-    private synchronized void end(Throwable cause) {
-      if (closed) {
-        return;
+    private void end(Throwable cause) {
+      synchronized (delivery) {
+        if (closed) {
+          return;
+        }
+        closed = true;
+        sink.closed(cause);
       }
-      closed = true;
-      sink.closed(cause);
     }
 
-    private void closeWith(Throwable cause) {
-      end(cause);
+    private void closeWatch() {
       Watch w;
       synchronized (this) {
         w = watch;
       }
       if (w != null) {
-        OPENER.execute(w::close); // not on fabric8's own thread
+        try {
+          w.close();
+        } catch (RuntimeException e) {
+          log.debug("{}: closing the watch", source.description, e);
+        }
       }
     }
 
     @Override
     public void close() {
-      Watch w;
-      synchronized (this) {
-        closed = true;
-        w = watch;
-      }
-      if (w != null) {
-        w.close();
-      }
+      closed = true;
+      closeWatch();
     }
   }
 }

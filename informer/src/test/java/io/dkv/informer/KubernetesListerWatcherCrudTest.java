@@ -2,6 +2,7 @@ package io.dkv.informer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.awaitility.Awaitility.await;
 
@@ -97,6 +98,42 @@ class KubernetesListerWatcherCrudTest {
       assertTrue(events.get(1).revision() <= events.get(2).revision(), "revisions ascend: " + events);
     }
     assertEquals(0, sink.closedCalls, "closing by the caller is not reported to the sink");
+  }
+
+  @Test
+  void clusterScopedKindsAreKeyedByName() {
+    client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+        .withNewMetadata().withName("team-a").endMetadata().build()).create();
+
+    Page<io.fabric8.kubernetes.api.model.Namespace> page =
+        ListerWatchers.kubernetes(client, io.fabric8.kubernetes.api.model.Namespace.class, null).list(0, null, 10);
+
+    assertEquals(Set.of("team-a"), keys(page));
+  }
+
+  @Test
+  void watchHonoursTheLabelSelector() throws Exception {
+    ListerWatcher<ConfigMap> source = ListerWatchers.kubernetes(client, ConfigMap.class, "ns1", "app=web");
+    List<Event<ConfigMap>> events = new CopyOnWriteArrayList<>();
+    try (AutoCloseable watch = source.watch(0, new RecordingSink(events))) {
+      await().until(() -> server.getLastRequest() != null && server.getLastRequest().getPath().contains("watch=true"));
+      create("ns1", "db-x", "1");
+      create("ns1", "web-y", "1");
+      await().until(() -> !events.isEmpty());
+      create("ns1", "web-z", "1");
+      await().until(() -> events.size() >= 2);
+      assertEquals(List.of("ns1/web-y", "ns1/web-z"), events.stream().map(Event::key).toList());
+    }
+  }
+
+  @Test
+  void rejectsBadArguments() {
+    assertThrows(IllegalArgumentException.class, () -> ListerWatchers.kubernetes(client, ConfigMap.class, " "));
+    assertThrows(NullPointerException.class, () -> ListerWatchers.kubernetes(client, ConfigMap.class, null, null));
+    ListerWatcher<ConfigMap> source = ListerWatchers.kubernetes(client, ConfigMap.class, "ns1");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> source.list(0, null, 0));
+    assertTrue(e.getMessage().contains("limit"), e.getMessage());
+    assertEquals("k8s:ConfigMap/ns1", source.description());
   }
 
   static Set<String> keys(Page<?> page) {

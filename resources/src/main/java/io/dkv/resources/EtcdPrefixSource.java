@@ -3,8 +3,6 @@ package io.dkv.resources;
 import io.dkv.client.DkvClient;
 import io.dkv.client.DkvException;
 import io.dkv.informer.HistoryGoneException;
-import io.dkv.informer.WatchHandle;
-import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.common.exception.CompactedException;
@@ -31,6 +29,15 @@ final class EtcdPrefixSource {
   record RawPage(List<KeyValue> kvs, long revision, String next) {
   }
 
+  /** An open raw watch. */
+  interface RawWatch {
+    /** Stops the watch; no sink call starts after it returns. Idempotent. */
+    void close();
+
+    /** Asks etcd for a progress notification (a bookmark); false if the watch is closed. */
+    boolean requestProgress();
+  }
+
   /** Receives one watch's responses and its end. */
   interface RawSink {
     void response(WatchResponse response);
@@ -49,10 +56,6 @@ final class EtcdPrefixSource {
     this.client = client;
     this.prefix = prefix;
     this.timeout = timeout;
-  }
-
-  String prefix() {
-    return prefix;
   }
 
   RawPage list(long revision, String continueFrom, int limit) {
@@ -91,39 +94,46 @@ final class EtcdPrefixSource {
 
   /**
    * Watches every change after {@code revision} with previous values and progress notifications. The sink is
-   * called one call at a time and never after {@link AutoCloseable#close()} returns.
+   * called one call at a time, never on jetcd's threads, and never after {@link RawWatch#close()} returns
+   * (which may be called from the sink).
    */
-  WatchHandle watch(long revision, RawSink sink) {
+  RawWatch watch(long revision, RawSink sink) {
     WatchOption o = WatchOption.builder().isPrefix(true).withPrevKV(true).withProgressNotify(true)
         .withRevision(revision + 1).build();
-    Object lock = new Object();
-    boolean[] closed = {false};
-    Consumer<Throwable> end = cause -> {
-      synchronized (lock) {
-        if (!closed[0]) {
-          closed[0] = true;
-          sink.closed(isCompaction(cause)
-              ? new HistoryGoneException("watch of " + prefix + " from " + (revision + 1) + ": history compacted",
-                  compactRevision(cause))
-              : cause);
-        }
+    SerialDelivery delivery = new SerialDelivery();
+    boolean[] ended = {false}; // touched by delivery callbacks only, one at a time
+    Consumer<Throwable> end = cause -> delivery.submit(() -> {
+      if (!ended[0]) {
+        ended[0] = true;
+        sink.closed(isCompaction(cause)
+            ? new HistoryGoneException("watch of " + prefix + " from " + (revision + 1) + ": history compacted",
+                compactRevision(cause))
+            : cause);
       }
-    };
+    });
     Watch.Watcher watcher = client.jetcd().getWatchClient().watch(Store.bytes(prefix), o, Watch.listener(
-        response -> {
-          synchronized (lock) {
-            if (!closed[0]) {
-              sink.response(response);
-            }
+        response -> delivery.submit(() -> {
+          if (!ended[0]) {
+            sink.response(response);
           }
-        },
+        }),
         end,
         () -> end.accept(null)));
-    return () -> {
-      synchronized (lock) {
-        closed[0] = true;
+    return new RawWatch() {
+      @Override
+      public void close() {
+        delivery.close();
+        watcher.close();
       }
-      watcher.close();
+
+      @Override
+      public boolean requestProgress() {
+        if (delivery.isClosed()) {
+          return false;
+        }
+        watcher.requestProgress();
+        return true;
+      }
     };
   }
 
@@ -131,9 +141,6 @@ final class EtcdPrefixSource {
     return prefix.substring(0, prefix.length() - 1) + (char) (prefix.charAt(prefix.length() - 1) + 1);
   }
 
-  static ByteSequence bytes(String s) {
-    return Store.bytes(s);
-  }
 
   private static boolean isCompaction(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Objects to JSON and back through fabric8's serialization; JSON trees for the parts of an object
@@ -18,7 +19,7 @@ final class Json {
 
   /** The object as fabric8 serializes it, as a tree. */
   ObjectNode tree(Object object) {
-    return parse(serialization.asJson(object));
+    return parse(serialization.asJson(object).getBytes(StandardCharsets.UTF_8));
   }
 
   /** The stored bytes of a tree. */
@@ -35,14 +36,6 @@ final class Json {
       return asObject(trees.readTree(bytes));
     } catch (IOException e) {
       throw new UncheckedIOException("stored object is not JSON", e);
-    }
-  }
-
-  ObjectNode parse(String json) {
-    try {
-      return asObject(trees.readTree(json));
-    } catch (IOException e) {
-      throw new UncheckedIOException("not JSON: " + json, e);
     }
   }
 

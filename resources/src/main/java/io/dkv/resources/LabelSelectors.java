@@ -60,7 +60,7 @@ final class LabelSelectors {
     }
   }
 
-  /** A selector in kubectl's syntax, like {@code ?app=shop,tier in (db,web)}, for descriptions. */
+  /** A selector in Kubernetes' string syntax, like {@code app=shop,tier in (db,web),!legacy}. */
   static String describe(LabelSelector selector) {
     List<String> parts = new ArrayList<>();
     if (selector.getMatchLabels() != null) {
@@ -76,7 +76,7 @@ final class LabelSelectors {
         }
       }
     }
-    return "?" + String.join(",", parts);
+    return String.join(",", parts);
   }
 
   /** The labels of an object tree. */

@@ -2,80 +2,67 @@ package io.dkv.resources;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.dkv.informer.Event;
-import io.dkv.informer.HistoryGoneException;
-import io.dkv.informer.Item;
-import io.dkv.informer.ListerWatcher;
-import io.dkv.informer.Page;
-import io.dkv.informer.WatchSink;
+import io.dkv.controller.Controller;
+import io.dkv.controller.EventHandler;
+import io.dkv.controller.Manager;
+import io.dkv.controller.Request;
+import io.dkv.controller.Result;
+import io.dkv.informer.Lister;
+import io.dkv.informer.SharedIndexInformer;
 import io.dkv.resources.Store.Outcome;
 import io.dkv.resources.Store.Stored;
 import java.time.Clock;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link GarbageCollector}: a list-then-watch loop over every object under the prefix, on one thread, keeping
- * only what the decisions need (uid, namespace, owner uids, whether it is being deleted) and an index from owner
- * uid to dependents. (Written as a small watch-driven loop: the controller runtime was not available to build on.)
+ * The {@link GarbageCollector}: an informer over every object under the prefix, keeping only what the decisions
+ * need (uid, namespace, owner uids, whether it is being deleted), indexed by uid and by owner uid; a controller
+ * reconciles each object that changes and, when an object goes, each of its dependents.
  */
 final class OwnerGarbageCollector implements GarbageCollector {
   private static final Logger log = LoggerFactory.getLogger(OwnerGarbageCollector.class);
-  private static final int PAGE = 500;
-  private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
-  private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+  private static final String BY_UID = "uid";
+  private static final String BY_OWNER = "owner";
 
-  /** What the collector keeps of an object. */
+  /** What the collector keeps of an object: its etcd key and mod revision, identity and owners. */
   record Node(String key, String uid, String namespace, Set<String> owners, boolean deleting, long revision) {
   }
 
-  private final ListerWatcher<Node> source;
   private final Store store;
   private final Clock clock;
-  private final ScheduledExecutorService loop;
-  private final AtomicBoolean started = new AtomicBoolean();
+  private final SharedIndexInformer<Node> informer;
+  private final Lister<Node> cache;
+  private final Controller controller;
   private final AtomicLong collected = new AtomicLong();
-  private volatile boolean synced;
-  private volatile boolean closed;
-
-  // owned by the loop thread
-  private final Map<String, Node> objects = new HashMap<>();
-  private final Map<String, Node> byUid = new HashMap<>();
-  private final Map<String, Set<String>> dependents = new HashMap<>();
-  private long revision;
-  private int session;
-  private AutoCloseable watch;
-  private Duration backoff = MIN_BACKOFF;
+  private Manager manager;
 
   OwnerGarbageCollector(String root, Store store, Json json, Clock clock) {
     this.store = store;
     this.clock = clock;
     String prefix = root + "/";
-    this.source = new ResourceListerWatcher<>(new EtcdPrefixSource(store.client(), prefix, store.timeout()), json,
-        OwnerGarbageCollector::node, key -> key, tree -> true, "gc:" + prefix);
-    this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "dkv-resources-gc");
-      t.setDaemon(true);
-      return t;
-    });
+    this.informer = SharedIndexInformer.builder(new ResourceListerWatcher<>(
+            new EtcdPrefixSource(store.client(), prefix, store.timeout()), json, OwnerGarbageCollector::node,
+            key -> key, tree -> true, "gc:" + prefix))
+        .name("garbage-collector")
+        .index(BY_UID, n -> n.uid() == null ? List.of() : List.of(n.uid()))
+        .index(BY_OWNER, Node::owners)
+        .build();
+    this.cache = informer.lister();
+    this.controller = Controller.builder("garbage-collector")
+        .forResource(informer, (Node n) -> Request.ofKey(n.key()))
+        .watches(informer, new DependentsOfDeleted())
+        .workers(2)
+        .build(this::reconcile);
   }
 
-  /** For the source: an object tree as a node. */
+  /** An object tree as a node. */
   static Node node(String key, ObjectNode tree, long revision) {
     ObjectNode meta = Json.metadata(tree);
     Set<String> owners = new LinkedHashSet<>();
@@ -93,16 +80,23 @@ final class OwnerGarbageCollector implements GarbageCollector {
   }
 
   @Override
-  public GarbageCollector start() {
-    if (started.compareAndSet(false, true)) {
-      loop.execute(this::relist);
+  public synchronized GarbageCollector start() {
+    if (manager == null) {
+      manager = Manager.builder().build();
+      manager.add(controller);
+      manager.start();
     }
     return this;
   }
 
   @Override
+  public Controller controller() {
+    return controller;
+  }
+
+  @Override
   public boolean hasSynced() {
-    return synced;
+    return informer.hasSynced();
   }
 
   @Override
@@ -111,208 +105,55 @@ final class OwnerGarbageCollector implements GarbageCollector {
   }
 
   @Override
-  public void close() {
-    closed = true;
-    loop.execute(this::closeWatch);
-    loop.shutdown();
-    try {
-      if (!loop.awaitTermination(30, TimeUnit.SECONDS)) {
-        log.warn("garbage collector: the loop did not stop within 30 s");
-        loop.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      loop.shutdownNow();
-      Thread.currentThread().interrupt();
+  public synchronized void close() {
+    if (manager != null) {
+      manager.close();
     }
   }
 
-  // ------------------------------------------------------------------ the loop (one thread)
-
-  private void relist() {
-    if (closed) {
-      return;
+  /** Deletes the object if it has owners and none of them exists. */
+  private Result reconcile(Request request) {
+    Optional<Node> found = cache.get(request.key());
+    if (found.isEmpty()) {
+      return Result.done();
     }
-    closeWatch();
-    try {
-      List<Node> all = new ArrayList<>();
-      Page<Node> page = source.list(0, null, PAGE);
-      long at = page.revision();
-      page.items().forEach(i -> all.add(i.object()));
-      while (page.hasMore()) {
-        page = source.list(at, page.continueFrom(), PAGE);
-        page.items().forEach(i -> all.add(i.object()));
-      }
-      objects.clear();
-      byUid.clear();
-      dependents.clear();
-      all.forEach(this::add);
-      revision = at;
-      log.debug("garbage collector: {} objects at revision {}", all.size(), at);
-      for (Node n : all) {
-        decide(n.key());
-      }
-      synced = true;
-      openWatch();
-    } catch (RuntimeException e) {
-      retry("list", e, this::relist);
+    Node n = found.get();
+    if (n.owners().isEmpty() || n.deleting() || n.owners().stream().anyMatch(uid -> ownerExists(uid, n))) {
+      return Result.done();
     }
+    Optional<Stored> current = store.get(n.key());
+    if (current.isEmpty() || current.get().modRevision() != n.revision()) {
+      return Result.done(); // changed since the cache saw it: that change comes as an event and is decided then
+    }
+    Outcome outcome = Deletion.deleteOrMark(store, current.get(), clock);
+    if (outcome.succeeded()) {
+      collected.incrementAndGet();
+      log.debug("garbage collector: {} has no owner left ({}); deleted", n.key(), n.owners());
+    }
+    return Result.done();
   }
 
-  private void openWatch() {
-    int mine = ++session;
-    watch = source.watch(revision, new WatchSink<>() {
-      @Override
-      public void event(Event<Node> event) {
-        runInLoop(() -> {
-          if (mine == session) {
-            apply(event);
-          }
-        });
-      }
-
-      @Override
-      public void closed(Throwable cause) {
-        runInLoop(() -> {
-          if (mine != session) {
-            return;
-          }
-          if (cause instanceof HistoryGoneException) {
-            log.info("garbage collector: {}; listing again", cause.getMessage());
-            relist();
-          } else {
-            retry("watch", cause, () -> {
-              closeWatch();
-              openWatch();
-            });
-          }
-        });
-      }
-    });
-    backoff = MIN_BACKOFF;
+  /** Whether {@code ownerUid} names a cached object that may own {@code dependent}. */
+  private boolean ownerExists(String ownerUid, Node dependent) {
+    return cache.byIndex(BY_UID, ownerUid).stream()
+        .anyMatch(o -> o.namespace() == null || o.namespace().equals(dependent.namespace()));
   }
 
-  private void apply(Event<Node> event) {
-    if (event.revision() > revision) {
-      revision = event.revision();
+  /** When an object goes, its dependents are decided again. */
+  private final class DependentsOfDeleted implements EventHandler<Node> {
+    @Override
+    public void onAdd(Node object, Consumer<Request> queue) {
     }
-    switch (event.type()) {
-      case BOOKMARK -> { }
-      case ADDED, MODIFIED -> {
-        Node old = objects.get(event.key());
-        if (old != null) {
-          remove(old);
-        }
-        Node node = event.object();
-        add(node);
-        decide(node.key());
-        if (old != null && old.uid() != null && !old.uid().equals(node.uid())) {
-          decideDependentsOf(old.uid());
-        }
-      }
-      case DELETED -> {
-        Node old = objects.get(event.key());
-        if (old != null) {
-          remove(old);
-          if (old.uid() != null) {
-            decideDependentsOf(old.uid());
-          }
-        }
-      }
-      default -> throw new IllegalStateException("unknown event " + event.type());
-    }
-  }
 
-  private void decideDependentsOf(String uid) {
-    for (String key : List.copyOf(dependents.getOrDefault(uid, Set.of()))) {
-      decide(key);
+    @Override
+    public void onUpdate(Node before, Node after, Consumer<Request> queue) {
     }
-  }
 
-  /** Deletes the object at {@code key} if it has owners and none of them exists. */
-  private void decide(String key) {
-    Node n = objects.get(key);
-    if (n == null || n.owners().isEmpty() || n.deleting() || n.owners().stream().anyMatch(uid -> owns(uid, n))) {
-      return;
-    }
-    try {
-      Optional<Stored> current = store.get(key);
-      if (current.isEmpty() || current.get().modRevision() != n.revision()) {
-        return; // changed since: its event will come and be decided
+    @Override
+    public void onDelete(Node object, Consumer<Request> queue) {
+      if (object.uid() != null) {
+        cache.byIndex(BY_OWNER, object.uid()).forEach(d -> queue.accept(Request.ofKey(d.key())));
       }
-      Outcome outcome = Deletion.deleteOrMark(store, current.get(), clock);
-      if (outcome.succeeded()) {
-        collected.incrementAndGet();
-        log.debug("garbage collector: {} has no owner left ({}); deleted", key, n.owners());
-      }
-    } catch (RuntimeException e) {
-      log.warn("garbage collector: cannot delete {}: {}; trying again", key, e.toString());
-      if (!closed) {
-        loop.schedule(() -> decide(key), MAX_BACKOFF.toMillis(), TimeUnit.MILLISECONDS);
-      }
-    }
-  }
-
-  /** Whether {@code ownerUid} names an existing object that may own {@code dependent}. */
-  private boolean owns(String ownerUid, Node dependent) {
-    Node owner = byUid.get(ownerUid);
-    return owner != null && (owner.namespace() == null || owner.namespace().equals(dependent.namespace()));
-  }
-
-  private void add(Node n) {
-    objects.put(n.key(), n);
-    if (n.uid() != null) {
-      byUid.put(n.uid(), n);
-    }
-    for (String owner : n.owners()) {
-      dependents.computeIfAbsent(owner, k -> new HashSet<>()).add(n.key());
-    }
-  }
-
-  private void remove(Node n) {
-    objects.remove(n.key());
-    if (n.uid() != null) {
-      byUid.remove(n.uid(), n);
-    }
-    for (String owner : n.owners()) {
-      Set<String> d = dependents.get(owner);
-      if (d != null) {
-        d.remove(n.key());
-        if (d.isEmpty()) {
-          dependents.remove(owner);
-        }
-      }
-    }
-  }
-
-  private void retry(String what, Throwable cause, Runnable again) {
-    if (closed) {
-      return;
-    }
-    long delay = ThreadLocalRandom.current().nextLong(backoff.toMillis() / 2, backoff.toMillis() + 1);
-    log.warn("garbage collector: {} failed ({}); again in {} ms", what, String.valueOf(cause), delay);
-    backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
-    loop.schedule(again, delay, TimeUnit.MILLISECONDS);
-  }
-
-  private void runInLoop(Runnable r) {
-    if (!closed) {
-      try {
-        loop.execute(r);
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        // closing
-      }
-    }
-  }
-
-  private void closeWatch() {
-    session++;
-    if (watch != null) {
-      try {
-        watch.close();
-      } catch (Exception e) {
-        log.debug("garbage collector: closing the watch failed", e);
-      }
-      watch = null;
     }
   }
 }

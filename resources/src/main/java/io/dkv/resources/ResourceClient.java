@@ -65,12 +65,6 @@ public interface ResourceClient<T extends HasMetadata> {
   boolean namespaced();
 
   /**
-   * The etcd key prefix of all objects of this kind in {@code namespace} (null: every namespace, and the only
-   * choice for cluster-scoped kinds), ending with {@code /}.
-   */
-  String keyPrefix(String namespace);
-
-  /**
    * Creates {@code object}. A missing kind and apiVersion are filled in; {@code metadata.generateName} gives a
    * name with a random suffix when the name is empty. Any {@code status}, {@code resourceVersion},
    * {@code uid}, {@code deletionTimestamp} given are ignored (status is written only by {@link #updateStatus}).
@@ -80,7 +74,12 @@ public interface ResourceClient<T extends HasMetadata> {
    */
   T create(T object);
 
-  /** The object, if it exists; {@code namespace} is ignored (may be null) for cluster-scoped kinds. */
+  /**
+   * The object, if it exists; {@code namespace} is ignored (may be null) for cluster-scoped kinds.
+   *
+   * @throws IllegalArgumentException if the name is empty or the kind is namespaced and no namespace is given
+   *                                  (the same holds for {@link #delete})
+   */
   Optional<T> get(String namespace, String name);
 
   /** The objects in {@code namespace} (null: in every namespace), in key order (namespace, then name). */

@@ -67,11 +67,17 @@ final class ResourceListerWatcher<T> implements ListerWatcher<T> {
   @Override
   public WatchHandle watch(long revision, WatchSink<T> sink) {
     Objects.requireNonNull(sink, "sink");
-    return source.watch(revision, new RawSink() {
+    EtcdPrefixSource.RawWatch raw = source.watch(revision, new RawSink() {
       @Override
       public void response(WatchResponse response) {
-        if (response.isProgressNotify()) {
-          sink.event(Event.bookmark(response.getHeader().getRevision()));
+        if (response.isCreatedNotify()) {
+          return;
+        }
+        if (response.getEvents().isEmpty()) {
+          if (response.isProgressNotify()) {
+            sink.serverRevision(response.getHeader().getRevision());
+            sink.event(Event.bookmark(response.getHeader().getRevision()));
+          }
           return;
         }
         for (WatchEvent e : response.getEvents()) {
@@ -80,6 +86,7 @@ final class ResourceListerWatcher<T> implements ListerWatcher<T> {
             sink.event(event);
           }
         }
+        sink.serverRevision(response.getHeader().getRevision());
       }
 
       @Override
@@ -87,6 +94,17 @@ final class ResourceListerWatcher<T> implements ListerWatcher<T> {
         sink.closed(cause);
       }
     });
+    return new WatchHandle() {
+      @Override
+      public void close() {
+        raw.close();
+      }
+
+      @Override
+      public boolean requestProgress() {
+        return raw.requestProgress();
+      }
+    };
   }
 
   @Override

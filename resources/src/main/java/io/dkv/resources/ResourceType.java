@@ -32,12 +32,6 @@ record ResourceType(String group, String version, String kind, String plural, bo
     return group.isEmpty() ? version : group + "/" + version;
   }
 
-  /** The group of an apiVersion ({@code apps/v1} gives {@code apps}, {@code v1} gives the empty string). */
-  static String groupOf(String apiVersion) {
-    int slash = apiVersion.indexOf('/');
-    return slash < 0 ? "" : apiVersion.substring(0, slash);
-  }
-
   /** How Kubernetes names the resource in messages: {@code configmaps} or {@code deployments.apps}. */
   String qualifiedResource() {
     return group.isEmpty() ? plural : plural + "." + group;

@@ -46,18 +46,6 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
     this.clock = clock;
   }
 
-  ResourceType type() {
-    return type;
-  }
-
-  Json json() {
-    return json;
-  }
-
-  Class<T> javaType() {
-    return javaType;
-  }
-
   @Override
   public String kind() {
     return type.kind();
@@ -73,8 +61,8 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
     return type.namespaced();
   }
 
-  @Override
-  public String keyPrefix(String namespace) {
+  /** The etcd key prefix of the objects in {@code namespace} (null: all), ending with {@code /}. */
+  String keyPrefix(String namespace) {
     if (!type.namespaced() || namespace == null) {
       return kindPrefix;
     }
@@ -123,7 +111,7 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
   public ListerWatcher<T> listerWatcher(String namespace, LabelSelector selector) {
     String prefix = keyPrefix(namespace);
     Predicate<Map<String, String>> matcher = LabelSelectors.matcher(selector);
-    String description = "resources:" + prefix + (selector == null ? "" : LabelSelectors.describe(selector));
+    String description = "resources:" + prefix + (selector == null ? "" : "?" + LabelSelectors.describe(selector));
     return new ResourceListerWatcher<>(new EtcdPrefixSource(store.client(), prefix, store.timeout()), json,
         (key, tree, revision) -> toObject(tree, revision), key -> key.substring(kindPrefix.length()), tree -> matcher.test(LabelSelectors.labels(tree)),
         description);
@@ -361,6 +349,9 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
 
   String key(String namespace, String name) {
     Objects.requireNonNull(name, "name");
+    if (name.isEmpty() || name.contains("/")) {
+      throw new IllegalArgumentException("invalid name \"" + name + "\"");
+    }
     if (type.namespaced() && (namespace == null || namespace.isEmpty())) {
       throw new IllegalArgumentException(type.kind() + " is namespaced: give a namespace");
     }

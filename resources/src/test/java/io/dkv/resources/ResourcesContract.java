@@ -25,11 +25,16 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import io.dkv.informer.WatchSink;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import io.dkv.controller.Manager;
 import io.dkv.informer.Event;
 import io.dkv.informer.HistoryGoneException;
 import io.dkv.informer.Item;
@@ -306,6 +311,24 @@ abstract class ResourcesContract extends ServerFixture {
   }
 
   @Test
+  void prefixAndClockOptionsDecideWhereAndWhen() {
+    String ns = namespace();
+    Instant at = Instant.parse("2030-01-02T03:04:05.678Z");
+    DkvResources tenant = DkvResources.builder(client).prefix("/tenants/a/registry")
+        .clock(java.time.Clock.fixed(at, java.time.ZoneOffset.UTC)).build();
+    ConfigMap cm = configMap(ns, "timed", Map.of());
+    cm.getMetadata().setFinalizers(List.of("test.dkv.io/hold"));
+    ConfigMap created = tenant.resources(ConfigMap.class).create(cm);
+    assertEquals("2030-01-02T03:04:05Z", created.getMetadata().getCreationTimestamp());
+    assertTrue(client.get("/tenants/a/registry/core/configmaps/" + ns + "/timed").isPresent());
+    assertTrue(configMaps().get(ns, "timed").isEmpty(), "another prefix is another store");
+    tenant.resources(ConfigMap.class).delete(ns, "timed");
+    assertEquals("2030-01-02T03:04:05Z",
+        tenant.resources(ConfigMap.class).get(ns, "timed").orElseThrow().getMetadata().getDeletionTimestamp());
+    assertThrows(IllegalArgumentException.class, () -> DkvResources.builder(client).prefix("no-slash"));
+  }
+
+  @Test
   void deleteWithoutFinalizersRemovesTheKey() {
     String ns = namespace();
     configMaps().create(configMap(ns, "plain", Map.of()));
@@ -504,6 +527,46 @@ abstract class ResourcesContract extends ServerFixture {
   }
 
   @Test
+  void listerWatcherCanBeClosedFromItsOwnSinkAndDeliversNothingAfter() throws Exception {
+    String ns = namespace();
+    ListerWatcher<ConfigMap> lw = configMaps().listerWatcher(ns, null);
+    long from = lw.list(0, null, 1).revision();
+    AtomicReference<AutoCloseable> handle = new AtomicReference<>();
+    List<Event<ConfigMap>> seen = new CopyOnWriteArrayList<>();
+    CompletableFuture<Void> closedInside = new CompletableFuture<>();
+    handle.set(lw.watch(from, new WatchSink<>() {
+      @Override
+      public void event(Event<ConfigMap> event) {
+        if (event.type() == Event.Type.BOOKMARK) {
+          return;
+        }
+        seen.add(event);
+        try {
+          handle.get().close();
+          closedInside.complete(null);
+        } catch (Exception e) {
+          closedInside.completeExceptionally(e);
+        }
+      }
+
+      @Override
+      public void closed(Throwable cause) {
+        seen.add(new Event<>(Event.Type.DELETED, "closed:" + cause, null, 0));
+      }
+    }));
+    for (String n : List.of("a", "b", "c")) {
+      configMaps().create(configMap(ns, n, Map.of()));
+    }
+    closedInside.get(20, TimeUnit.SECONDS);
+    RecordingSink<ConfigMap> witness = new RecordingSink<>();
+    try (AutoCloseable second = lw.watch(from, witness)) {
+      configMaps().create(configMap(ns, "d", Map.of()));
+      await().atMost(WAIT).until(() -> witness.events.size() == 4);
+    }
+    assertEquals(1, seen.size(), "nothing is delivered after close: " + seen);
+  }
+
+  @Test
   void listerWatcherReportsCompactedHistoryAsGone() throws Exception {
     String ns = namespace();
     ListerWatcher<ConfigMap> lw = configMaps().listerWatcher(ns, null);
@@ -575,6 +638,41 @@ abstract class ResourcesContract extends ServerFixture {
   }
 
   @Test
+  void garbageCollectorUnderConcurrentOwnerDeletionsCollectsExactlyTheOrphans() throws Exception {
+    String ns = namespace();
+    int owners = 30;
+    List<String> doomed = new ArrayList<>();
+    List<String> kept = new ArrayList<>();
+    for (int i = 0; i < owners; i++) {
+      ConfigMap owner = configMaps().create(configMap(ns, "owner-" + i, Map.of()));
+      for (int d = 0; d < 2; d++) {
+        String name = "dep-" + i + "-" + d;
+        configMaps().create(owned(configMap(ns, name, Map.of()), owner));
+        (i % 2 == 0 ? doomed : kept).add(name);
+      }
+    }
+    try (GarbageCollector gc = resources.garbageCollector().start()) {
+      ExecutorService pool = Executors.newFixedThreadPool(4);
+      try {
+        List<Future<Boolean>> deletions = new ArrayList<>();
+        for (int i = 0; i < owners; i += 2) {
+          String owner = "owner-" + i;
+          deletions.add(pool.submit(() -> configMaps().delete(ns, owner)));
+        }
+        for (Future<Boolean> f : deletions) {
+          assertTrue(f.get(1, TimeUnit.MINUTES));
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      await().atMost(WAIT).until(() -> doomed.stream().allMatch(n -> configMaps().get(ns, n).isEmpty()));
+      List<String> left = names(configMaps().list(ns)).stream().filter(n -> n.startsWith("dep-")).toList();
+      assertEquals(kept.stream().sorted().toList(), left, "only the dependents of deleted owners are collected");
+      assertEquals(owners / 2, configMaps().list(ns).size() - left.size(), "the live owners are untouched");
+    }
+  }
+
+  @Test
   void garbageCollectorMarksDependentsWithFinalizersAndWaitsForThem() {
     String ns = namespace();
     Widget owner = widgets().create(Widget.of(ns, "owner", 1));
@@ -611,10 +709,13 @@ abstract class ResourcesContract extends ServerFixture {
     ConfigMap ownedByClusterScoped = configMaps().create(owned(configMap(otherNs, "by-cluster", Map.of()),
         clusterOwner));
 
-    try (GarbageCollector gc = resources.garbageCollector().start()) {
+    GarbageCollector gc = resources.garbageCollector();
+    try (Manager manager = Manager.builder().build()) { // under an application's own manager
+      manager.add(gc.controller());
+      manager.start();
+      assertTrue(gc.hasSynced());
       await().atMost(WAIT).until(() -> configMaps().get(ns, "orphan").isEmpty()
           && configMaps().get(otherNs, "cross").isEmpty());
-      assertTrue(gc.hasSynced());
       assertEquals(ownedByClusterScoped, configMaps().get(otherNs, "by-cluster").orElseThrow(),
           "a cluster-scoped owner owns across namespaces");
       resources.resources(Namespace.class).delete(null, otherNs);

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * above the block names it, {@code <!-- include: path/from/repo/root/Foo.java#region-name -->}, and the source
  * marks it with {@code // region region-name} ... {@code // endregion}. The block must equal the region (with
  * the region's common indentation removed). An untagged java block, a missing file or region, or any difference
- * fails this test.
+ * fails this test. Regions may also be marked {@code // [guide:name]} ... {@code // [/guide:name]}.
  *
  * <p>To refresh the docs after changing a region: {@code ./mvnw -B -o -q -pl examples -am test
  * -Dtest=DocsSnippetsTest -Ddocs.update=true} rewrites every tagged block from its region (then the test
@@ -121,6 +121,8 @@ class DocsSnippetsTest {
       IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
           () -> region(f, "missing"));
       assertTrue(e.getMessage().contains("no region 'missing'"), e.getMessage());
+      Files.writeString(f, String.join("\n", "class B {", "  // [guide:g]", "  int y;", "  // [/guide:g]", "}"));
+      assertEquals(List.of("int y;"), region(f, "g"));
     } finally {
       Files.delete(f);
     }
@@ -141,9 +143,15 @@ class DocsSnippetsTest {
       throw new IllegalArgumentException("no such file " + source);
     }
     List<String> lines = Files.readAllLines(source, StandardCharsets.UTF_8);
+    // two marker styles: "// region name" ... "// endregion", or "// [guide:name]" ... "// [/guide:name]"
+    String guideStart = "// [guide:" + name + "]";
+    String guideEnd = "// [/guide:" + name + "]";
     int start = -1;
+    boolean guide = false;
     for (int i = 0; i < lines.size(); i++) {
-      if (lines.get(i).trim().equals("// region " + name)) {
+      String t = lines.get(i).trim();
+      if (t.equals("// region " + name) || t.startsWith("// region " + name + " (") || t.equals(guideStart)) {
+        guide = t.equals(guideStart);
         if (start >= 0) {
           throw new IllegalArgumentException("region '" + name + "' twice in " + source);
         }
@@ -156,13 +164,15 @@ class DocsSnippetsTest {
     List<String> body = new ArrayList<>();
     for (int i = start + 1; ; i++) {
       if (i == lines.size()) {
-        throw new IllegalArgumentException("region '" + name + "' has no // endregion in " + source);
+        throw new IllegalArgumentException("region '" + name + "' is not closed in " + source);
       }
       String t = lines.get(i).trim();
-      if (t.equals("// endregion")) {
+      if (guide ? t.equals(guideEnd) : t.equals("// endregion")) {
         break;
       }
-      if (!t.startsWith("// region ")) {
+      boolean marker = t.startsWith("// region ") || t.equals("// endregion") || t.startsWith("// [guide:")
+          || t.startsWith("// [/guide:");
+      if (!marker) {
         body.add(lines.get(i));
       }
     }
