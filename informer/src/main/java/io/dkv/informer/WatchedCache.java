@@ -69,6 +69,8 @@ public final class WatchedCache<V> implements AutoCloseable {
   private final Counter misses;
   private final Counter updates;
   private final Counter invalidations;
+  private final Gauge size;
+  private final MeterRegistry registry;
   private final Subscription watch;
   /** The revision up to which watch events have been applied; written only by the watch's handler. */
   private volatile long applied;
@@ -86,8 +88,9 @@ public final class WatchedCache<V> implements AutoCloseable {
     this.misses = b.registry.counter("dkv.watched.cache.gets", tags.and("result", "miss"));
     this.updates = b.registry.counter("dkv.watched.cache.updates", tags);
     this.invalidations = b.registry.counter("dkv.watched.cache.invalidations", tags);
-    Gauge.builder("dkv.watched.cache.size", cache, c -> c.synchronous().estimatedSize()).tags(tags)
+    this.size = Gauge.builder("dkv.watched.cache.size", cache, c -> c.synchronous().estimatedSize()).tags(tags)
         .register(b.registry);
+    this.registry = b.registry;
     // the watch starts before any load: whatever a load reads, every later change is delivered
     this.watch = client.watchPrefix(prefix, codec, WatchOptions.builder()
         .backoff(Duration.ofMillis(100), Duration.ofSeconds(5)).build(), new Handler());
@@ -187,12 +190,18 @@ public final class WatchedCache<V> implements AutoCloseable {
     return cache.synchronous().estimatedSize();
   }
 
-  /** Stops the watch and empties the cache; gets fail afterwards. Does not close the client. */
+  /**
+   * Stops the watch, empties the cache and removes its meters; gets fail afterwards. Does not close the
+   * client.
+   */
   @Override
   public void close() {
     closed = true;
     watch.close();
     cache.synchronous().invalidateAll();
+    for (io.micrometer.core.instrument.Meter m : List.of(hits, misses, updates, invalidations, size)) {
+      registry.remove(m);
+    }
   }
 
   /**

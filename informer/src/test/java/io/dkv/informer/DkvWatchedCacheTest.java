@@ -22,6 +22,6 @@ class DkvWatchedCacheTest extends WatchedCacheContract {
 
   @Override
   int writesPerWriter() {
-    return 400;
+    return 200;
   }
 }

@@ -73,6 +73,23 @@ class KubernetesListerWatcherExpectationsTest {
   }
 
   @Test
+  void listsAtAnExactRevisionWhenAsked() {
+    server.expect().get().withPath(PATH + "?limit=2&resourceVersion=40&resourceVersionMatch=Exact")
+        .andReturn(200, new ConfigMapListBuilder().withNewMetadata().withResourceVersion("40").endMetadata()
+            .withItems(map("a", "11")).build()).once();
+    server.expect().get().withPath(PATH + "?limit=2&resourceVersion=41&resourceVersionMatch=Exact")
+        .andReturn(200, new ConfigMapListBuilder().withNewMetadata().withResourceVersion("45").endMetadata()
+            .build()).once();
+
+    Page<ConfigMap> page = source.list(40, null, 2);
+    assertEquals(40, page.revision());
+    assertEquals(List.of("ns1/a"), page.items().stream().map(Item::key).toList());
+
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> source.list(41, null, 2));
+    assertTrue(e.getMessage().contains("41") && e.getMessage().contains("45"), e.getMessage());
+  }
+
+  @Test
   void expiredContinueTokenIsHistoryGone() {
     server.expect().get().withPath(PATH + "?continue=old-token&limit=2").andReturn(410, new StatusBuilder()
         .withCode(410).withReason("Expired").withStatus("Failure")

@@ -124,7 +124,9 @@ abstract class WatchedCacheContract {
       assertEquals(1.0, registry.get("dkv.watched.cache.gets").tags("cache", "test", "result", "miss").counter().count());
       assertEquals(2.0, registry.get("dkv.watched.cache.gets").tags("cache", "test", "result", "hit").counter().count());
       assertEquals(1.0, registry.get("dkv.watched.cache.invalidations").tags("cache", "test").counter().count());
+      assertEquals(0.0, registry.get("dkv.watched.cache.size").tags("cache", "test").gauge().value());
     }
+    assertTrue(registry.find("dkv.watched.cache.gets").meters().isEmpty(), "meters removed on close");
   }
 
   private long currentRevision(String p) {
@@ -231,7 +233,7 @@ abstract class WatchedCacheContract {
   }
 
   /**
-   * Many loads race many events on a few keys (a tiny cache and an invalidating thread force constant
+   * Many loads race many events on a few keys (a tiny cache and random invalidations force constant
    * reloads). Each key has one writer writing 1, 2, 3...; every get must return a value at least as new as
    * the last write the watch had delivered when the get started.
    */
@@ -247,9 +249,14 @@ abstract class WatchedCacheContract {
     }
     record Observation(int key, long delivered, int value) {}
     List<Observation> seen = java.util.Collections.synchronizedList(new ArrayList<>());
-    ExecutorService pool = Executors.newFixedThreadPool(keys + 3);
+    ExecutorService pool = Executors.newFixedThreadPool(keys + 2);
     AtomicBoolean writing = new AtomicBoolean(true);
-    try (WatchedCache<String> cache = cache(p, 2)) {
+    // loads complete a few milliseconds after their read, which widens the window in which events race them
+    try (WatchedCache<String> cache = WatchedCache.builder(client, p, Codec.string()).maximumSize(2)
+        .meterRegistry(new SimpleMeterRegistry())
+        .afterRead(read -> read.thenApplyAsync(v -> v,
+            CompletableFuture.delayedExecutor(1 + ThreadLocalRandom.current().nextInt(5), TimeUnit.MILLISECONDS)))
+        .build()) {
       List<Future<?>> writers = new ArrayList<>();
       for (int k = 0; k < keys; k++) {
         int key = k;
@@ -265,6 +272,9 @@ abstract class WatchedCacheContract {
         others.add(pool.submit(() -> {
           while (writing.get()) {
             int key = ThreadLocalRandom.current().nextInt(keys);
+            if (ThreadLocalRandom.current().nextBoolean()) {
+              cache.invalidate(p + key); // so that many gets load while events arrive
+            }
             long delivered = cache.revision();
             int value = Integer.parseInt(cache.get(p + key).orElseThrow());
             seen.add(new Observation(key, delivered, value));
@@ -272,13 +282,6 @@ abstract class WatchedCacheContract {
           return null;
         }));
       }
-      others.add(pool.submit(() -> {
-        while (writing.get()) {
-          cache.invalidate(p + ThreadLocalRandom.current().nextInt(keys));
-          Thread.onSpinWait();
-        }
-        return null;
-      }));
       for (Future<?> w : writers) {
         w.get(2, TimeUnit.MINUTES);
       }
