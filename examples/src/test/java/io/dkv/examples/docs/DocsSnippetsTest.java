@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
  * passes; review the diff).
  */
 class DocsSnippetsTest {
+  // also: every relative link in those files points at an existing file and heading
 
   static final Pattern INCLUDE = Pattern.compile("^<!-- include: (\\S+)#(\\S+) -->$");
 
@@ -108,6 +109,77 @@ class DocsSnippetsTest {
     if (!problems.isEmpty() && !update) {
       fail(problems.size() + " doc snippet problem(s):\n" + String.join("\n", problems)
           + "\n(-Ddocs.update=true rewrites tagged blocks from their regions)");
+    }
+  }
+
+  static final Pattern LINK = Pattern.compile("\\]\\(([^)\\s]+)\\)");
+
+  @Test
+  void everyRelativeLinkInTheDocsPointsAtAnExistingFileAndHeading() throws IOException {
+    Path root = root();
+    List<String> problems = new ArrayList<>();
+    int checked = 0;
+    for (Path doc : docs(root)) {
+      String name = root.relativize(doc).toString();
+      boolean inCode = false;
+      List<String> lines = Files.readAllLines(doc, StandardCharsets.UTF_8);
+      for (int i = 0; i < lines.size(); i++) {
+        if (lines.get(i).startsWith("```")) {
+          inCode = !inCode;
+        }
+        if (inCode) {
+          continue;
+        }
+        Matcher m = LINK.matcher(lines.get(i));
+        while (m.find()) {
+          String target = m.group(1);
+          if (target.startsWith("http://") || target.startsWith("https://") || target.startsWith("mailto:")) {
+            continue;
+          }
+          checked++;
+          String file = target.contains("#") ? target.substring(0, target.indexOf('#')) : target;
+          String anchor = target.contains("#") ? target.substring(target.indexOf('#') + 1) : null;
+          Path linked = file.isEmpty() ? doc : doc.getParent().resolve(file).normalize();
+          if (!Files.exists(linked)) {
+            problems.add(name + ":" + (i + 1) + ": no such file " + target);
+          } else if (anchor != null && !anchors(linked).contains(anchor)) {
+            problems.add(name + ":" + (i + 1) + ": no heading #" + anchor + " in " + root.relativize(linked));
+          }
+        }
+      }
+    }
+    assertTrue(checked > 0, "no relative links found");
+    if (!problems.isEmpty()) {
+      fail(problems.size() + " broken link(s):\n" + String.join("\n", problems));
+    }
+  }
+
+  /** GitHub's anchors of a Markdown file's headings: lower case, punctuation dropped, spaces as hyphens. */
+  static List<String> anchors(Path markdown) throws IOException {
+    List<String> out = new ArrayList<>();
+    boolean inCode = false;
+    for (String line : Files.readAllLines(markdown, StandardCharsets.UTF_8)) {
+      if (line.startsWith("```")) {
+        inCode = !inCode;
+      }
+      if (!inCode && line.startsWith("#")) {
+        String text = line.replaceFirst("^#+\\s*", "").trim().toLowerCase(java.util.Locale.ROOT);
+        out.add(text.replaceAll("[^\\p{L}\\p{N} _-]", "").replace(' ', '-'));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void anchorsAreGitHubs() throws IOException {
+    Path f = Files.createTempFile("doc", ".md");
+    try {
+      Files.writeString(f, String.join("\n", "# Title", "## The watch path", "```", "# not a heading", "```",
+          "## `ListerWatchers.kubernetes` \u2014 informers over the Kubernetes API"));
+      assertEquals(List.of("title", "the-watch-path", "listerwatcherskubernetes--informers-over-the-kubernetes-api"),
+          anchors(f));
+    } finally {
+      Files.delete(f);
     }
   }
 
