@@ -20,14 +20,14 @@ import org.junit.jupiter.api.Test;
  * above the block names it, {@code <!-- include: path/from/repo/root/Foo.java#region-name -->}, and the source
  * marks it with {@code // region region-name} ... {@code // endregion}. The block must equal the region (with
  * the region's common indentation removed). An untagged java block, a missing file or region, or any difference
- * fails this test. Regions may also be marked {@code // [guide:name]} ... {@code // [/guide:name]}.
+ * fails this test. Regions may also be marked {@code // [guide:name]} ... {@code // [/guide:name]}. It also checks
+ * that every relative link in those files points at an existing file and, with {@code #anchor}, heading.
  *
  * <p>To refresh the docs after changing a region: {@code ./mvnw -B -o -q -pl examples -am test
  * -Dtest=DocsSnippetsTest -Ddocs.update=true} rewrites every tagged block from its region (then the test
  * passes; review the diff).
  */
 class DocsSnippetsTest {
-  // also: every relative link in those files points at an existing file and heading
 
   static final Pattern INCLUDE = Pattern.compile("^<!-- include: (\\S+)#(\\S+) -->$");
 
