@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dkv.examples.cache.CacheExample;
 import io.dkv.examples.jobworker.JobWorkerExample;
 import io.dkv.examples.jobworker.ModeResult;
+import io.dkv.examples.leaderelection.LeaderElectionExample;
 import io.dkv.server.testing.EtcdProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -53,6 +54,17 @@ class OnEtcdTest {
     }
     assertEquals(3, r.watch().reads(), printed);
     assertTrue(printed.contains("against " + etcd.endpoint()), printed);
+  }
+
+  @Test
+  void leaderElectionOnEtcd() throws Exception {
+    LeaderElectionExample example = new LeaderElectionExample();
+    new CommandLine(example).parseArgs("--endpoint", etcd.endpoint(), "--ttl-s", "1", "--tick-ms", "100",
+        "--ticks-before-kill", "2", "--ticks-after", "1", "--timeout-s", "60");
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    LeaderElectionExample.Report r = example.run(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    String printed = bytes.toString(StandardCharsets.UTF_8);
+    assertTrue(!r.newLeader().equals(r.firstLeader()) && r.killedIsDead(), printed);
   }
 
   @Test
