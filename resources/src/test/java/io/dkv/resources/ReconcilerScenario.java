@@ -22,6 +22,7 @@ final class ReconcilerScenario {
   }
 
   static void run(ResourceClient<Widget> widgets, ResourceClient<ConfigMap> configMaps, String ns) throws Exception {
+    // region same-controller (shown in docs/resources.md)
     SharedIndexInformer<Widget> widgetInformer = SharedIndexInformer.builder(widgets.listerWatcher(ns, null))
         .name("widgets").backoff(Duration.ofMillis(50), Duration.ofSeconds(1)).build();
     SharedIndexInformer<ConfigMap> configInformer = SharedIndexInformer
@@ -32,6 +33,7 @@ final class ReconcilerScenario {
         .owns(configInformer)
         .workers(2)
         .build(new WidgetReconciler(widgets, configMaps, widgetInformer.lister()));
+    // endregion
     try (widgetInformer; configInformer) {
       widgetInformer.start();
       configInformer.start();

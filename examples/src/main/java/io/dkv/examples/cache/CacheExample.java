@@ -1,8 +1,11 @@
 package io.dkv.examples.cache;
 
+import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
 import io.dkv.client.Versioned;
 import io.dkv.examples.Target;
+import io.dkv.informer.WatchedCache;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,9 +26,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Two Caffeine caches of the same keys under the same writes: one kept fresh by a watch, one that reloads a key
- * a TTL after loading it. A reader reads every key from both, over and over, and the example prints how stale
- * each cache's answers were, and how many server reads each needed.
+ * Caffeine caches of the same keys under the same writes: one kept fresh by a watch, one that reloads a key a
+ * TTL after loading it, and the informer module's {@code WatchedCache} (read-through, bounded, kept fresh by
+ * one watch). A reader reads every key from each, over and over, and the example prints how stale each cache's
+ * answers were, and how many server reads each needed.
  *
  * <pre>
  * java -cp "examples/target/classes:$(cat examples/target/classpath.txt)" io.dkv.examples.Examples cache
@@ -53,17 +57,18 @@ public final class CacheExample implements Callable<Integer> {
   /**
    * How both caches did.
    *
-   * @param watch        the watch-fed cache
+   * @param watch        the watch-fed cache (a Caffeine cache filled by a watch with snapshot)
    * @param ttl          the TTL cache
+   * @param watchedCache the informer module's {@code WatchedCache} (read-through, kept fresh by one watch)
    * @param writes       updates made
    */
-  public record Report(CacheResult watch, CacheResult ttl, long writes) {
+  public record Report(CacheResult watch, CacheResult ttl, CacheResult watchedCache, long writes) {
   }
 
   @Override
   public Integer call() throws Exception {
     Report r = run(System.out);
-    return r.watch().staleAtEnd() == 0 ? 0 : 1;
+    return r.watch().staleAtEnd() == 0 && r.watchedCache().staleAtEnd() == 0 ? 0 : 1;
   }
 
   /** Writes, reads both caches meanwhile, and prints the comparison to {@code out}. */
@@ -83,14 +88,22 @@ public final class CacheExample implements Callable<Integer> {
       }
       Staleness watchStale = new Staleness();
       Staleness ttlStale = new Staleness();
+      Staleness wcStale = new Staleness();
       TtlCache ttl = new TtlCache(client, Duration.ofMillis(ttlMillis));
-      try (WatchFedCache watched = new WatchFedCache(client, prefix)) {
+      SimpleMeterRegistry registry = new SimpleMeterRegistry();
+      try (WatchFedCache watched = new WatchFedCache(client, prefix);
+           WatchedCache<String> wc = WatchedCache.builder(client, prefix, Codec.string()).maximumSize(keys)
+               .meterRegistry(registry).build()) {
+        Function<String, Long> watchedRev = k -> watched.get(k).map(Versioned::modRevision).orElse(0L);
+        Function<String, Long> ttlRev = k -> ttl.get(k).map(Versioned::modRevision).orElse(0L);
+        Function<String, Long> wcRev = k -> wc.get(k).map(v -> writes.revisionOf(k, v)).orElse(0L);
         AtomicBoolean writing = new AtomicBoolean(true);
         Thread reader = new Thread(() -> {
           while (writing.get()) {                 // every key from both caches, about once a millisecond
             for (String k : names) {
-              writes.check(k, watched::get, watchStale);
-              writes.check(k, ttl::get, ttlStale);
+              writes.check(k, watchedRev, watchStale);
+              writes.check(k, ttlRev, ttlStale);
+              writes.check(k, wcRev, wcStale);
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
           }
@@ -114,13 +127,19 @@ public final class CacheExample implements Callable<Integer> {
         reader.join();
         // wait until the watch has delivered the last write, then compare every key with the store
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (watched.revision() < writes.lastRevision() && System.nanoTime() < deadline) {
+        while ((watched.revision() < writes.lastRevision() || wc.revision() < writes.lastRevision())
+            && System.nanoTime() < deadline) {
           Thread.sleep(5);
         }
-        int watchStaleAtEnd = writes.staleKeys(names, watched::get);
-        int ttlStaleAtEnd = writes.staleKeys(names, ttl::get);
+        int watchStaleAtEnd = writes.staleKeys(names, watchedRev);
+        int ttlStaleAtEnd = writes.staleKeys(names, ttlRev);
+        int wcStaleAtEnd = writes.staleKeys(names, wcRev);
+        io.micrometer.core.instrument.Counter misses = registry.find("dkv.watched.cache.gets").tag("result", "miss")
+            .counter();
+        long wcLoads = misses == null ? -1 : (long) misses.count();
         Report r = new Report(watchStale.result("watch", 1, watchStaleAtEnd),
-            ttlStale.result("ttl", ttl.reads(), ttlStaleAtEnd), seq);
+            ttlStale.result("ttl", ttl.reads(), ttlStaleAtEnd), wcStale.result("watched-cache", wcLoads, wcStaleAtEnd),
+            seq);
         print(out, r);
         return r;
       }
@@ -128,32 +147,38 @@ public final class CacheExample implements Callable<Integer> {
   }
 
   private void print(PrintStream out, Report r) {
-    out.printf("%-34s %14s %14s%n", "", "watch-fed", "TTL " + ttlMillis + " ms");
-    row(out, "reads served", r.watch().reads(), r.ttl().reads());
-    row(out, "stale reads", String.format("%.2f %%", r.watch().stalePercent()),
-        String.format("%.2f %%", r.ttl().stalePercent()));
-    row(out, "staleness p99 of stale reads (ms)", String.format("%.1f", r.watch().staleP99Millis()),
-        String.format("%.1f", r.ttl().staleP99Millis()));
-    row(out, "staleness max (ms)", String.format("%.1f", r.watch().staleMaxMillis()),
-        String.format("%.1f", r.ttl().staleMaxMillis()));
-    row(out, "server reads", r.watch().serverReads(), r.ttl().serverReads());
-    row(out, "stale keys after the last write", r.watch().staleAtEnd(), r.ttl().staleAtEnd());
-    out.printf("(%d writes; the watch-fed cache is compared once its watch delivered the last one)%n", r.writes());
+    out.printf("%-34s %14s %14s %14s%n", "", "watch-fed", "TTL " + ttlMillis + " ms", "WatchedCache");
+    List<CacheResult> all = List.of(r.watch(), r.ttl(), r.watchedCache());
+    row(out, "reads served", all, c -> c.reads());
+    row(out, "stale reads", all, c -> String.format("%.2f %%", c.stalePercent()));
+    row(out, "staleness p99 of stale reads (ms)", all, c -> String.format("%.1f", c.staleP99Millis()));
+    row(out, "staleness max (ms)", all, c -> String.format("%.1f", c.staleMaxMillis()));
+    row(out, "server reads", all, c -> c.serverReads());
+    row(out, "stale keys after the last write", all, c -> c.staleAtEnd());
+    out.printf("(%d writes; the watch-kept caches are compared once their watches delivered the last one;%n"
+        + " WatchedCache's server reads are its loads, one per key it was asked for)%n", r.writes());
   }
 
-  private static void row(PrintStream out, String label, Object watch, Object ttl) {
-    out.printf("%-34s %14s %14s%n", label, watch, ttl);
+  private static void row(PrintStream out, String label, List<CacheResult> caches, Function<CacheResult, Object> f) {
+    out.printf("%-34s %14s %14s %14s%n", label, f.apply(caches.get(0)), f.apply(caches.get(1)), f.apply(caches.get(2)));
   }
 
-  /** Every acknowledged write: per key, revision to the time its put returned. */
+  /** Every acknowledged write: per key, revision to the time its put returned, and each value's revision. */
   private static final class Writes {
     private final Map<String, ConcurrentSkipListMap<Long, Long>> byKey = new ConcurrentHashMap<>();
+    private final Map<String, Long> revisionOfValue = new ConcurrentHashMap<>();
     private final AtomicLong last = new AtomicLong();
 
     void put(DkvClient client, String key, String value) {
       long rev = client.put(key, value);
+      revisionOfValue.put(key + "=" + value, rev);   // values are unique per key
       byKey.computeIfAbsent(key, k -> new ConcurrentSkipListMap<>()).put(rev, System.nanoTime());
       last.accumulateAndGet(rev, Math::max);
+    }
+
+    /** The revision that wrote {@code value} to {@code key} (for a cache that returns values only). */
+    long revisionOf(String key, String value) {
+      return revisionOfValue.getOrDefault(key + "=" + value, Long.MAX_VALUE); // not yet acknowledged: not stale
     }
 
     long lastRevision() {
@@ -164,9 +189,9 @@ public final class CacheExample implements Callable<Integer> {
      * Reads {@code key} through {@code cache} and records whether the answer was stale: older than a write
      * acknowledged before the read began (writes acknowledged during the read do not count).
      */
-    void check(String key, Function<String, Optional<Versioned<String>>> cache, Staleness into) {
+    void check(String key, Function<String, Long> cacheRevision, Staleness into) {
       long now = System.nanoTime();
-      long seen = cache.apply(key).map(Versioned::modRevision).orElse(0L);
+      long seen = cacheRevision.apply(key);
       Map.Entry<Long, Long> newer = byKey.get(key).higherEntry(seen);
       if (newer != null && newer.getValue() - now < 0) {
         into.stale(now - newer.getValue());
@@ -176,10 +201,10 @@ public final class CacheExample implements Callable<Integer> {
     }
 
     /** Keys whose value read now through {@code cache} is older than the key's last write. */
-    int staleKeys(List<String> keys, Function<String, Optional<Versioned<String>>> cache) {
+    int staleKeys(List<String> keys, Function<String, Long> cacheRevision) {
       int stale = 0;
       for (String k : keys) {
-        long seen = cache.apply(k).map(Versioned::modRevision).orElse(0L);
+        long seen = cacheRevision.apply(k);
         if (seen < byKey.get(k).lastKey()) {
           stale++;
         }

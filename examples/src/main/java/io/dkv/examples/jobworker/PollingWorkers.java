@@ -24,6 +24,7 @@ final class PollingWorkers implements Workers {
   private final Duration pollInterval;
   private final long workMillis;
   private final List<Thread> threads = new ArrayList<>();
+  private final Object pause = new Object();
   private volatile boolean stopped;
 
   PollingWorkers(JobQueue queue, int workers, Duration pollInterval, long workMillis) {
@@ -50,7 +51,7 @@ final class PollingWorkers implements Workers {
       try {
         List<KeyValue> pending = queue.pending(16);                 // one read, every time
         if (pending.isEmpty()) {
-          Thread.sleep(pollInterval.toMillis());                    // nothing to do: wait, then ask again
+          pause();                                                  // nothing to do: wait, then ask again
           continue;
         }
         KeyValue job = pending.get(ThreadLocalRandom.current().nextInt(pending.size()));
@@ -61,20 +62,29 @@ final class PollingWorkers implements Workers {
       } catch (InterruptedException e) {
         return;
       } catch (RuntimeException e) {
-        if (stopped) {
-          return;                                                     // interrupted by close()
-        }
         log.warn("{}: {}", worker, e.getMessage());
       }
     }
   }
   // endregion
 
+  /** Waits one poll interval, or less if the workers are closed meanwhile. */
+  private void pause() throws InterruptedException {
+    synchronized (pause) {
+      if (!stopped) {
+        pause.wait(pollInterval.toMillis());
+      }
+    }
+  }
+
+  /** Stops the workers once their current step is done (no call is cut off, so every read is complete). */
   @Override
   public void close() throws InterruptedException {
-    stopped = true;
+    synchronized (pause) {
+      stopped = true;
+      pause.notifyAll();
+    }
     for (Thread t : threads) {
-      t.interrupt();
       t.join();
     }
   }

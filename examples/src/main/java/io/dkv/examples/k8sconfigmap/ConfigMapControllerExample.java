@@ -10,6 +10,8 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -82,17 +84,32 @@ public final class ConfigMapControllerExample implements Callable<Integer> {
     }
   }
 
-  /** The fabric8 client of the kubeconfig given, or of fabric8's usual lookup. */
+  /**
+   * The fabric8 client of the kubeconfig given, or of fabric8's usual lookup; it fails within seconds, with a
+   * clear message, when the API server cannot be reached.
+   */
   KubernetesClient connect() {
+    Config config;
     if (kubeconfig == null) {
-      return new KubernetesClientBuilder().build();
+      config = Config.autoConfigure(null);
+    } else {
+      try {
+        config = Config.fromKubeconfig(Files.readString(kubeconfig, StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read the kubeconfig " + kubeconfig, e);
+      }
     }
+    config.setConnectionTimeout(5_000);
+    config.setRequestRetryBackoffLimit(1);
+    KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
     try {
-      return new KubernetesClientBuilder()
-          .withConfig(Config.fromKubeconfig(Files.readString(kubeconfig, StandardCharsets.UTF_8))).build();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the kubeconfig " + kubeconfig, e);
+      client.configMaps().inNamespace(namespaceOf(client)).list(new ListOptionsBuilder().withLimit(1L).build());
+    } catch (KubernetesClientException e) {
+      client.close();
+      throw new IllegalStateException("cannot list ConfigMaps at " + config.getMasterUrl() + " (" + e.getMessage()
+          + "); pass --kubeconfig FILE or set KUBECONFIG", e);
     }
+    return client;
   }
 
   private String namespaceOf(KubernetesClient kubernetes) {

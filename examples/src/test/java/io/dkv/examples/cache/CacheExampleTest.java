@@ -12,7 +12,7 @@ import picocli.CommandLine;
 class CacheExampleTest {
 
   @Test
-  void theWatchFedCacheIsExactOnceItsWatchDeliveredAndTheTtlCacheServesStaleValues() throws Exception {
+  void theWatchKeptCachesAreExactOnceTheirWatchesDeliveredAndTheTtlCacheServesStaleValues() throws Exception {
     CacheExample example = new CacheExample();
     // a TTL longer than the run: every key the TTL cache loaded early is stale after its next write
     new CommandLine(example).parseArgs("--keys", "20", "--writes-per-second", "100", "--duration-s", "2",
@@ -29,6 +29,9 @@ class CacheExampleTest {
     assertTrue(r.ttl().staleReads() > 0, printed);
     assertEquals(20, r.ttl().serverReads(), "one load per key within the TTL\n" + printed);
     assertTrue(r.watch().reads() > 0 && r.watch().reads() == r.ttl().reads(), printed);
+    // the informer's WatchedCache: exact once its watch delivered, one load per key it was asked for
+    assertEquals(0, r.watchedCache().staleAtEnd(), printed);
+    assertEquals(20, r.watchedCache().serverReads(), printed);
     assertTrue(printed.contains("stale keys after the last write"), printed);
   }
 }

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * above the block names it, {@code <!-- include: path/from/repo/root/Foo.java#region-name -->}, and the source
  * marks it with {@code // region region-name} ... {@code // endregion}. The block must equal the region (with
  * the region's common indentation removed). An untagged java block, a missing file or region, or any difference
- * fails this test.
+ * fails this test. Regions may also be marked {@code // [guide:name]} ... {@code // [/guide:name]}. It also checks
+ * that every relative link in those files points at an existing file and, with {@code #anchor}, heading.
  *
  * <p>To refresh the docs after changing a region: {@code ./mvnw -B -o -q -pl examples -am test
  * -Dtest=DocsSnippetsTest -Ddocs.update=true} rewrites every tagged block from its region (then the test
@@ -111,6 +112,77 @@ class DocsSnippetsTest {
     }
   }
 
+  static final Pattern LINK = Pattern.compile("\\]\\(([^)\\s]+)\\)");
+
+  @Test
+  void everyRelativeLinkInTheDocsPointsAtAnExistingFileAndHeading() throws IOException {
+    Path root = root();
+    List<String> problems = new ArrayList<>();
+    int checked = 0;
+    for (Path doc : docs(root)) {
+      String name = root.relativize(doc).toString();
+      boolean inCode = false;
+      List<String> lines = Files.readAllLines(doc, StandardCharsets.UTF_8);
+      for (int i = 0; i < lines.size(); i++) {
+        if (lines.get(i).startsWith("```")) {
+          inCode = !inCode;
+        }
+        if (inCode) {
+          continue;
+        }
+        Matcher m = LINK.matcher(lines.get(i));
+        while (m.find()) {
+          String target = m.group(1);
+          if (target.startsWith("http://") || target.startsWith("https://") || target.startsWith("mailto:")) {
+            continue;
+          }
+          checked++;
+          String file = target.contains("#") ? target.substring(0, target.indexOf('#')) : target;
+          String anchor = target.contains("#") ? target.substring(target.indexOf('#') + 1) : null;
+          Path linked = file.isEmpty() ? doc : doc.getParent().resolve(file).normalize();
+          if (!Files.exists(linked)) {
+            problems.add(name + ":" + (i + 1) + ": no such file " + target);
+          } else if (anchor != null && !anchors(linked).contains(anchor)) {
+            problems.add(name + ":" + (i + 1) + ": no heading #" + anchor + " in " + root.relativize(linked));
+          }
+        }
+      }
+    }
+    assertTrue(checked > 0, "no relative links found");
+    if (!problems.isEmpty()) {
+      fail(problems.size() + " broken link(s):\n" + String.join("\n", problems));
+    }
+  }
+
+  /** GitHub's anchors of a Markdown file's headings: lower case, punctuation dropped, spaces as hyphens. */
+  static List<String> anchors(Path markdown) throws IOException {
+    List<String> out = new ArrayList<>();
+    boolean inCode = false;
+    for (String line : Files.readAllLines(markdown, StandardCharsets.UTF_8)) {
+      if (line.startsWith("```")) {
+        inCode = !inCode;
+      }
+      if (!inCode && line.startsWith("#")) {
+        String text = line.replaceFirst("^#+\\s*", "").trim().toLowerCase(java.util.Locale.ROOT);
+        out.add(text.replaceAll("[^\\p{L}\\p{N} _-]", "").replace(' ', '-'));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void anchorsAreGitHubs() throws IOException {
+    Path f = Files.createTempFile("doc", ".md");
+    try {
+      Files.writeString(f, String.join("\n", "# Title", "## The watch path", "```", "# not a heading", "```",
+          "## `ListerWatchers.kubernetes` \u2014 informers over the Kubernetes API"));
+      assertEquals(List.of("title", "the-watch-path", "listerwatcherskubernetes--informers-over-the-kubernetes-api"),
+          anchors(f));
+    } finally {
+      Files.delete(f);
+    }
+  }
+
   @Test
   void regionsAreCutAndDedentedAsDocumented() throws IOException {
     Path f = Files.createTempFile("region", ".java");
@@ -121,6 +193,8 @@ class DocsSnippetsTest {
       IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
           () -> region(f, "missing"));
       assertTrue(e.getMessage().contains("no region 'missing'"), e.getMessage());
+      Files.writeString(f, String.join("\n", "class B {", "  // [guide:g]", "  int y;", "  // [/guide:g]", "}"));
+      assertEquals(List.of("int y;"), region(f, "g"));
     } finally {
       Files.delete(f);
     }
@@ -141,9 +215,15 @@ class DocsSnippetsTest {
       throw new IllegalArgumentException("no such file " + source);
     }
     List<String> lines = Files.readAllLines(source, StandardCharsets.UTF_8);
+    // two marker styles: "// region name" ... "// endregion", or "// [guide:name]" ... "// [/guide:name]"
+    String guideStart = "// [guide:" + name + "]";
+    String guideEnd = "// [/guide:" + name + "]";
     int start = -1;
+    boolean guide = false;
     for (int i = 0; i < lines.size(); i++) {
-      if (lines.get(i).trim().equals("// region " + name)) {
+      String t = lines.get(i).trim();
+      if (t.equals("// region " + name) || t.startsWith("// region " + name + " (") || t.equals(guideStart)) {
+        guide = t.equals(guideStart);
         if (start >= 0) {
           throw new IllegalArgumentException("region '" + name + "' twice in " + source);
         }
@@ -156,13 +236,15 @@ class DocsSnippetsTest {
     List<String> body = new ArrayList<>();
     for (int i = start + 1; ; i++) {
       if (i == lines.size()) {
-        throw new IllegalArgumentException("region '" + name + "' has no // endregion in " + source);
+        throw new IllegalArgumentException("region '" + name + "' is not closed in " + source);
       }
       String t = lines.get(i).trim();
-      if (t.equals("// endregion")) {
+      if (guide ? t.equals(guideEnd) : t.equals("// endregion")) {
         break;
       }
-      if (!t.startsWith("// region ")) {
+      boolean marker = t.startsWith("// region ") || t.equals("// endregion") || t.startsWith("// [guide:")
+          || t.startsWith("// [/guide:");
+      if (!marker) {
         body.add(lines.get(i));
       }
     }

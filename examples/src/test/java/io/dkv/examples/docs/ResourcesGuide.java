@@ -1,6 +1,7 @@
 package io.dkv.examples.docs;
 
 import io.dkv.client.DkvClient;
+import io.dkv.controller.Manager;
 import io.dkv.informer.SharedIndexInformer;
 import io.dkv.resources.DkvResources;
 import io.dkv.resources.GarbageCollector;
@@ -57,11 +58,12 @@ class ResourcesGuide {
     return informer;
   }
 
-  void garbageCollector(Runnable work) {
+  void garbageCollector(Runnable work, Manager manager) {
     // region garbage-collector
-    try (GarbageCollector gc = resources.garbageCollector().start()) {
-      work.run();   // delete owners; their dependents follow
+    try (GarbageCollector gc = resources.garbageCollector().start()) {   // a manager of its own
+      work.run();                                                         // delete owners; their dependents follow
     }
+    manager.add(resources.garbageCollector().controller());               // or under yours (leader election)
     // endregion
   }
 }
