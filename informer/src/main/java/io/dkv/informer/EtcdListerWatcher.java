@@ -176,46 +176,37 @@ final class EtcdListerWatcher<T> implements ListerWatcher<T> {
         return;
       }
       if (r.getEvents().isEmpty()) {
-        if (r.isProgressNotify()) {
-          if (!closed) {
+        if (r.isProgressNotify() && !closed) {
           sink.serverRevision(header);
-        }
-          deliver(Event.bookmark(header));
+          sink.event(Event.bookmark(header));
         }
         return;
       }
+      List<Event<T>> batch = new ArrayList<>(r.getEvents().size());
       for (io.etcd.jetcd.watch.WatchEvent e : r.getEvents()) {
         KeyValue kv = e.getKeyValue();
         String key = string(kv.getKey());
         long rev = kv.getModRevision();
-        Event<T> event;
         switch (e.getEventType()) {
           case PUT -> {
             T value = decode(kv);
-            event = value == null
+            batch.add(value == null
                 ? new Event<>(Event.Type.DELETED, key, null, rev)
-                : new Event<>(kv.getVersion() == 1 ? Event.Type.ADDED : Event.Type.MODIFIED, key, value, rev);
+                : new Event<>(kv.getVersion() == 1 ? Event.Type.ADDED : Event.Type.MODIFIED, key, value, rev));
           }
-          case DELETE -> event = new Event<>(Event.Type.DELETED, key, null, rev);
+          case DELETE -> batch.add(new Event<>(Event.Type.DELETED, key, null, rev));
           default -> {
-            continue;
+            // UNRECOGNIZED: nothing to apply
           }
         }
-        if (!deliver(event)) {
-          return;
-        }
+      }
+      // a response holds whole revisions (etcd never splits one unless fragmenting, which is not asked for)
+      if (!closed) {
+        sink.events(batch);
       }
       if (!closed) {
-          sink.serverRevision(header);
-        }
-    }
-
-    private boolean deliver(Event<T> event) {
-      if (closed) {
-        return false;
+        sink.serverRevision(header);
       }
-      sink.event(event);
-      return true;
     }
 
     void onError(Throwable t) {
