@@ -3,7 +3,6 @@ package io.dkv.informer;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -191,7 +190,7 @@ final class DefaultInformer<T> implements SharedIndexInformer<T> {
       reflector.lock.unlock();
     }
     long at = cached.revision();
-    NavigableMap<String, Long> keys = cached.keys();
+    Map<String, Long> keys = cached.keys();
     Set<String> missing = new HashSet<>();
     Set<String> stale = new HashSet<>();
     Set<String> seen = new HashSet<>();

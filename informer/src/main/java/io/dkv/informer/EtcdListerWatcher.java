@@ -157,6 +157,9 @@ final class EtcdListerWatcher<T> implements ListerWatcher<T> {
         r -> w.serial.execute(() -> w.onNext(r)),
         e -> w.serial.execute(() -> w.onError(e)),
         () -> w.serial.execute(() -> w.end(null))));
+    if (w.closed) {
+      w.closeWatcher(); // ended (or closed) before jetcd's watcher was known: make sure jetcd does not resume it
+    }
     return w;
   }
 
