@@ -79,7 +79,7 @@ final class DefaultInformer<T> implements SharedIndexInformer<T> {
     if (closed.get()) {
       throw new IllegalStateException("informer " + name + " is closed");
     }
-    Dispatcher<T> d = new Dispatcher<>(handler, handlers, reflector::synced, period);
+    Dispatcher<T> d = new Dispatcher<>(handler, handlers, reflector::synced);
     reflector.lock.lock();
     try {
       for (Map.Entry<String, Store.Entry<T>> e : store.entries()) {

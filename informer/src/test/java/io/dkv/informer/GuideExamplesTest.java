@@ -8,7 +8,6 @@ import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
