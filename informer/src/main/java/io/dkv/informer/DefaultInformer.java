@@ -3,7 +3,6 @@ package io.dkv.informer;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -80,7 +79,7 @@ final class DefaultInformer<T> implements SharedIndexInformer<T> {
     if (closed.get()) {
       throw new IllegalStateException("informer " + name + " is closed");
     }
-    Dispatcher<T> d = new Dispatcher<>(handler, handlers, reflector::synced, period);
+    Dispatcher<T> d = new Dispatcher<>(handler, handlers, reflector::synced);
     reflector.lock.lock();
     try {
       for (Map.Entry<String, Store.Entry<T>> e : store.entries()) {
@@ -191,7 +190,7 @@ final class DefaultInformer<T> implements SharedIndexInformer<T> {
       reflector.lock.unlock();
     }
     long at = cached.revision();
-    NavigableMap<String, Long> keys = cached.keys();
+    Map<String, Long> keys = cached.keys();
     Set<String> missing = new HashSet<>();
     Set<String> stale = new HashSet<>();
     Set<String> seen = new HashSet<>();

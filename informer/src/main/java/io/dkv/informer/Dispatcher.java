@@ -1,6 +1,5 @@
 package io.dkv.informer;
 
-import java.time.Duration;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -40,25 +39,15 @@ final class Dispatcher<T> implements HandlerRegistration {
   private final ResourceEventHandler<T> handler;
   private final Executor pool;
   private final BooleanSupplier informerSynced;
-  private final Duration resyncPeriod;
   private final LinkedHashMap<String, Pending<T>> pending = new LinkedHashMap<>();
   private boolean draining;
   private boolean removed;
   private int initialPending;
 
-  Dispatcher(ResourceEventHandler<T> handler, Executor pool, BooleanSupplier informerSynced, Duration resyncPeriod) {
+  Dispatcher(ResourceEventHandler<T> handler, Executor pool, BooleanSupplier informerSynced) {
     this.handler = handler;
     this.pool = pool;
     this.informerSynced = informerSynced;
-    this.resyncPeriod = resyncPeriod;
-  }
-
-  Duration resyncPeriod() {
-    return resyncPeriod;
-  }
-
-  ResourceEventHandler<T> handler() {
-    return handler;
   }
 
   /** The key went from {@code from} to {@code to} (either may be null: absent). */

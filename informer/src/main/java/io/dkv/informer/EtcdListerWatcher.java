@@ -17,8 +17,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -32,8 +34,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The keys under a prefix of an etcd-v3 server, through jetcd. Lists are ranged reads at one revision, sorted by
  * key, continued from the key after the last one; watches ask for progress notifications, which become
- * bookmarks. A value the codec cannot decode is logged and treated as absent (skipped by lists, a DELETED
- * event when it is written), so one bad value neither stops the informer nor leaves a stale object cached.
+ * bookmarks. A value the codec cannot decode is logged (once) and treated as absent (skipped by lists, a
+ * DELETED event when it is written, left out of {@link #listRevisions} so audits do not count it as drift),
+ * so one bad value neither stops the informer nor leaves a stale object cached.
  */
 final class EtcdListerWatcher<T> implements ListerWatcher<T> {
 
@@ -52,6 +55,8 @@ final class EtcdListerWatcher<T> implements ListerWatcher<T> {
   private final ByteSequence prefixKey;
   private final ByteSequence prefixEnd;
   private final Codec<T> codec;
+  /** Keys whose current value could not be decoded, with its mod revision (logged once per value). */
+  private final Map<String, Long> undecodable = new ConcurrentHashMap<>();
 
   EtcdListerWatcher(DkvClient client, String prefix, Codec<T> codec) {
     this.client = Objects.requireNonNull(client, "client");
@@ -69,10 +74,15 @@ final class EtcdListerWatcher<T> implements ListerWatcher<T> {
     });
   }
 
+  /** Leaves out the keys whose value at that revision could not be decoded: the cache lacks them on purpose. */
   @Override
   public Page<Long> listRevisions(long revision, String continueFrom, int limit) {
-    return page(revision, continueFrom, limit, true,
-        kv -> new Item<>(string(kv.getKey()), kv.getModRevision(), kv.getModRevision()));
+    return page(revision, continueFrom, limit, true, kv -> {
+      String key = string(kv.getKey());
+      Long bad = undecodable.get(key);
+      return bad != null && bad == kv.getModRevision() ? null : new Item<>(key, kv.getModRevision(),
+          kv.getModRevision());
+    });
   }
 
   private <R> Page<R> page(long revision, String continueFrom, int limit, boolean keysOnly,
@@ -157,6 +167,9 @@ final class EtcdListerWatcher<T> implements ListerWatcher<T> {
         r -> w.serial.execute(() -> w.onNext(r)),
         e -> w.serial.execute(() -> w.onError(e)),
         () -> w.serial.execute(() -> w.end(null))));
+    if (w.closed) {
+      w.closeWatcher(); // ended (or closed) before jetcd's watcher was known: make sure jetcd does not resume it
+    }
     return w;
   }
 
@@ -176,46 +189,42 @@ final class EtcdListerWatcher<T> implements ListerWatcher<T> {
         return;
       }
       if (r.getEvents().isEmpty()) {
-        if (r.isProgressNotify()) {
-          if (!closed) {
+        if (r.isProgressNotify() && !closed) {
           sink.serverRevision(header);
-        }
-          deliver(Event.bookmark(header));
+          sink.event(Event.bookmark(header));
         }
         return;
       }
+      List<Event<T>> batch = new ArrayList<>(r.getEvents().size());
       for (io.etcd.jetcd.watch.WatchEvent e : r.getEvents()) {
         KeyValue kv = e.getKeyValue();
         String key = string(kv.getKey());
         long rev = kv.getModRevision();
-        Event<T> event;
         switch (e.getEventType()) {
           case PUT -> {
             T value = decode(kv);
-            event = value == null
+            batch.add(value == null
                 ? new Event<>(Event.Type.DELETED, key, null, rev)
-                : new Event<>(kv.getVersion() == 1 ? Event.Type.ADDED : Event.Type.MODIFIED, key, value, rev);
+                : new Event<>(kv.getVersion() == 1 ? Event.Type.ADDED : Event.Type.MODIFIED, key, value, rev));
           }
-          case DELETE -> event = new Event<>(Event.Type.DELETED, key, null, rev);
+          case DELETE -> {
+            if (!undecodable.isEmpty()) {
+              undecodable.remove(key);
+            }
+            batch.add(new Event<>(Event.Type.DELETED, key, null, rev));
+          }
           default -> {
-            continue;
+            // UNRECOGNIZED: nothing to apply
           }
         }
-        if (!deliver(event)) {
-          return;
-        }
+      }
+      // a response holds whole revisions (etcd never splits one unless fragmenting, which is not asked for)
+      if (!closed) {
+        sink.events(batch);
       }
       if (!closed) {
-          sink.serverRevision(header);
-        }
-    }
-
-    private boolean deliver(Event<T> event) {
-      if (closed) {
-        return false;
+        sink.serverRevision(header);
       }
-      sink.event(event);
-      return true;
     }
 
     void onError(Throwable t) {
@@ -279,15 +288,22 @@ final class EtcdListerWatcher<T> implements ListerWatcher<T> {
   }
 
   private T decode(KeyValue kv) {
+    String key = string(kv.getKey());
     try {
       T value = codec.decode(kv.getValue().getBytes());
       if (value == null) {
         throw new IllegalArgumentException("the codec returned null");
       }
+      if (!undecodable.isEmpty()) {
+        undecodable.remove(key);
+      }
       return value;
     } catch (RuntimeException e) {
-      log.error("cannot decode the value of {} at revision {}; it is left out of the cache: {}",
-          string(kv.getKey()), kv.getModRevision(), e.toString());
+      Long before = undecodable.put(key, kv.getModRevision());
+      if (before == null || before != kv.getModRevision()) {
+        log.error("cannot decode the value of {} at revision {}; it is left out of the cache: {}", key,
+            kv.getModRevision(), e.toString());
+      }
       return null;
     }
   }

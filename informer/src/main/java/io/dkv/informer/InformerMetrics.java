@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -46,10 +45,6 @@ final class InformerMetrics {
   /** Registers a gauge reading {@code value} (kept weakly by Micrometer, so {@code target} must stay referenced). */
   <S> void gauge(String name, String description, S target, ToDoubleFunction<S> value) {
     add(Gauge.builder(name, target, value).tags(tags).description(description).register(registry));
-  }
-
-  void gauge(String name, String description, Supplier<Number> value) {
-    add(Gauge.builder(name, value).tags(tags).description(description).register(registry));
   }
 
   private <M extends Meter> M add(M meter) {

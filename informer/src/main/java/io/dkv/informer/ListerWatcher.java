@@ -3,7 +3,19 @@ package io.dkv.informer;
 /**
  * Where an informer's objects come from: a consistent, paginated list and a watch of the changes after
  * it. Implementations: {@link ListerWatchers#etcd} (DKV or etcd, via dkv-client) and
- * {@link ListerWatchers#kubernetes} (the Kubernetes API, via fabric8).
+ * {@code ListerWatchers.kubernetes} (the Kubernetes API, via fabric8).
+ *
+ * <p>What an informer relies on: every page of one list shows the same revision; a watch from revision R
+ * delivers every change after R exactly once, in revision order, all events of one revision before any of a
+ * later one (in one {@link WatchSink#events} call where the source can); {@link HistoryGoneException} (from
+ * {@link #list} or to {@link WatchSink#closed}) means "list again", any other failure means "resume from the
+ * last revision". Revisions must grow with every change, so an unchanged revision means an unchanged object.
+ *
+ * <pre>{@code
+ * Page<Job> page = source.list(0, null, 500);
+ * // ... more pages with source.list(page.revision(), page.continueFrom(), 500)
+ * WatchHandle watch = source.watch(page.revision(), sink);
+ * }</pre>
  *
  * @param <T> the object type
  */

@@ -328,6 +328,29 @@ final class Reflector<T> implements Runnable {
       }
     }
 
+    /** Applies all the events at once: readers see a transaction whole or not at all. */
+    @Override
+    public void events(List<Event<T>> events) {
+      lastActivity = System.nanoTime();
+      lock.lock();
+      try {
+        if (dead) {
+          return;
+        }
+        if (!delivered) {
+          delivered = true;
+          backoff.reset();
+        }
+        store.batch(() -> {
+          for (Event<T> e : events) {
+            apply(e);
+          }
+        });
+      } finally {
+        lock.unlock();
+      }
+    }
+
     @Override
     public void serverRevision(long rev) {
       noteServerRevision(rev);

@@ -32,7 +32,7 @@ public interface SharedIndexInformer<T> extends AutoCloseable {
 
   /**
    * Adds a handler that also gets every cached object again as {@code onUpdate(o, o)} every
-   * {@code resyncPeriod} (rounded up to the informer's own resync check period).
+   * {@code resyncPeriod} (zero: never), except objects for which a notification is already waiting.
    */
   HandlerRegistration addEventHandler(ResourceEventHandler<T> handler, Duration resyncPeriod);
 
@@ -45,7 +45,10 @@ public interface SharedIndexInformer<T> extends AutoCloseable {
   /** Starts listing and watching in the background. Calling it twice has no effect. */
   SharedIndexInformer<T> start();
 
-  /** Whether the first list has been applied to the cache. */
+  /**
+   * Whether the first list has been applied to the cache. Per handler, {@link HandlerRegistration#hasSynced()}
+   * also waits until that handler has been handed every initial object.
+   */
   boolean hasSynced();
 
   /** Whether a watch is open right now (false while listing, backing off, or stopped). */
@@ -57,7 +60,16 @@ public interface SharedIndexInformer<T> extends AutoCloseable {
    */
   CompletableFuture<Void> stopped();
 
-  /** Compares the cache with the source at one revision, repairs any drift and reports it. */
+  /**
+   * Compares the cache with the source at one revision, repairs any drift and reports it. The comparison
+   * reads only keys and revisions, at the cache's own revision, while the watch goes on; only when it finds a
+   * difference does the informer list again (pausing the watch for that list) and reconcile, handing the
+   * differences to the handlers like a relist does. Blocking; safe to call from any thread.
+   *
+   * @throws IllegalStateException if the informer has not synced yet
+   * @throws HistoryGoneException  if the cache's revision is already compacted on the source (the cache is far
+   *                               behind; the informer relists by itself when its watch learns the same)
+   */
   AuditReport audit();
 
   /** Stops watching and every handler's dispatcher. */

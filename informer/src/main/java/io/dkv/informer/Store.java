@@ -7,7 +7,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -118,12 +117,12 @@ final class Store<T> implements Lister<T> {
   }
 
   /** Every key with the revision cached for it, and the cache revision, read together. */
-  record Revisions(long revision, NavigableMap<String, Long> keys) {}
+  record Revisions(long revision, Map<String, Long> keys) {}
 
   Revisions revisions() {
     lock.readLock().lock();
     try {
-      TreeMap<String, Long> keys = new TreeMap<>();
+      Map<String, Long> keys = new HashMap<>(items.size() * 4 / 3 + 1);
       items.forEach((k, e) -> keys.put(k, e.revision()));
       return new Revisions(revision, keys);
     } finally {

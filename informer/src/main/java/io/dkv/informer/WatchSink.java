@@ -12,6 +12,16 @@ public interface WatchSink<T> {
   void event(Event<T> event);
 
   /**
+   * Several events at once, in order; sources call it with all the events of one revision (a transaction) so
+   * that they are applied together. The default hands them to {@link #event} one by one.
+   */
+  default void events(java.util.List<Event<T>> events) {
+    for (Event<T> e : events) {
+      event(e);
+    }
+  }
+
+  /**
    * A hint of the source's latest revision (etcd: the header of a watch response), which may be ahead of the
    * events delivered so far; informers use it to measure their lag. Optional for sources; the default ignores it.
    */

@@ -50,7 +50,7 @@ class DispatcherTest {
   }
 
   private static Dispatcher<String> dispatcher(Recorder r, java.util.concurrent.Executor e) {
-    return new Dispatcher<>(r, e, () -> true, Duration.ZERO);
+    return new Dispatcher<>(r, e, () -> true);
   }
 
   @Test

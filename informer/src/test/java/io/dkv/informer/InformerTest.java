@@ -238,6 +238,56 @@ class InformerTest {
   }
 
   @Test
+  void handlersAddedAndRemovedWhileChangesFlowSeeConsistentSequences() throws Exception {
+    java.util.Map<String, List<String>> history = new java.util.concurrent.ConcurrentHashMap<>();
+    for (int k = 0; k < 8; k++) {
+      String key = "k" + k;
+      source.put(key, key + "|init");
+      history.put(key, new java.util.ArrayList<>(List.of(key + "|init")));
+    }
+    try (SharedIndexInformer<String> informer = builder().build().start()) {
+      await().atMost(Duration.ofSeconds(10)).until(informer::hasSynced);
+      java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+      Thread writer = new Thread(() -> {
+        java.util.Random random = new java.util.Random(7);
+        for (int i = 0; !stop.get(); i++) {
+          String key = "k" + random.nextInt(8);
+          if (random.nextInt(4) == 0) {
+            history.get(key).add(null);
+            source.delete(key);
+          } else {
+            history.get(key).add(key + "|" + i);
+            source.put(key, key + "|" + i);
+          }
+        }
+      });
+      writer.start();
+      List<Recorder> kept = new java.util.ArrayList<>();
+      try {
+        for (int i = 0; i < 10; i++) {
+          Recorder r = new Recorder();
+          HandlerRegistration reg = informer.addEventHandler(r);
+          await().atMost(Duration.ofSeconds(10)).until(reg::hasSynced);
+          if (i % 2 == 0) {
+            kept.add(r);
+          } else {
+            informer.removeEventHandler(reg);
+          }
+        }
+      } finally {
+        stop.set(true);
+        writer.join();
+      }
+      awaitConverged(informer);
+      for (Recorder r : kept) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> r.current().equals(sourceState()));
+        assertEquals(List.of(), r.violations());
+        assertEquals(List.of(), r.notSubsequenceOf(history));
+      }
+    }
+  }
+
+  @Test
   void resyncRedeliversEveryObjectAsAnUpdateToItself() {
     source.put("a", "a|0");
     source.put("b", "b|0");

@@ -70,6 +70,11 @@ final class TcpProxy implements AutoCloseable {
         Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
         sockets.add(client);
         sockets.add(upstream);
+        if (paused) { // pause() may have dropped the connections just before these two were added
+          closeQuietly(client);
+          closeQuietly(upstream);
+          continue;
+        }
         pump(client, upstream);
         pump(upstream, client);
       } catch (IOException e) {
