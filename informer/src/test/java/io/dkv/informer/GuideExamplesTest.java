@@ -29,7 +29,7 @@ class GuideExamplesTest {
       client.put("/jobs/j1", new Job("j1", "alice", "running", "a very long log ..."));
       client.put("/jobs/j2", new Job("j2", "bob", "queued", ""));
 
-      // --- guide: build
+      // region build
       SharedIndexInformer<Job> jobs = SharedIndexInformer
           .builder(ListerWatchers.etcd(client, "/jobs/", Codec.json(Job.class)))
           .name("jobs")                                              // the informer=jobs tag of its metrics
@@ -37,9 +37,7 @@ class GuideExamplesTest {
           .transform(job -> new Job(job.id(), job.owner(), job.state(), null)) // cache without the log
           .meterRegistry(registry)
           .build();
-      // --- end
 
-      // --- guide: handler
       HandlerRegistration registration = jobs.addEventHandler(new ResourceEventHandler<>() {
         @Override
         public void onAdd(Job job, boolean initial) {
@@ -57,14 +55,14 @@ class GuideExamplesTest {
         }
       });
       jobs.start();
-      // --- end
+      // endregion
 
-      // --- guide: read
+      // region read
       await().until(registration::hasSynced);         // this handler has seen every initial object
       List<Job> alices = jobs.lister().byIndex("byOwner", "alice");
       Job j2 = jobs.lister().get("/jobs/j2").orElseThrow();
       long revision = jobs.lister().revision();        // the cache reflects everything up to here
-      // --- end
+      // endregion
 
       assertEquals(List.of(new Job("j1", "alice", "running", null)), alices);
       assertEquals("queued", j2.state());
@@ -74,18 +72,18 @@ class GuideExamplesTest {
       client.delete("/jobs/j1");
       await().until(() -> cancelled.contains("j1"));
 
-      // --- guide: audit
+      // region audit
       AuditReport report = jobs.audit();
       if (!report.clean()) {
         // already repaired; report.missing(), extra(), stale() tell what had drifted
       }
-      // --- end
+      // endregion
       assertTrue(report.clean());
 
-      // --- guide: close
+      // region close
       jobs.close();
       jobs.stopped().join();                           // exceptionally, if the ErrorHandler chose to stop
-      // --- end
+      // endregion
     }
   }
 }
