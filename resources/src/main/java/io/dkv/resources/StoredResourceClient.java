@@ -153,6 +153,27 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
 
   @Override
   public T update(T object) {
+    Update u = prepareUpdate(object);
+    ObjectNode next = merge(u.current().tree(), u.tree());
+    if (next.equals(u.current().tree())) {
+      return toObject(u.current());
+    }
+    ObjectNode nextMeta = Json.metadata(next);
+    if (nextMeta.hasNonNull("deletionTimestamp") && !Json.hasFinalizers(nextMeta)) {
+      return toObject(next, checked(store.delete(u.key(), u.expected()), u.name()));
+    }
+    return toObject(next, checked(store.put(u.key(), u.expected(), next), u.name()));
+  }
+
+  /** An update's validated object, its key and name, the resourceVersion it expects, and the stored current state. */
+  private record Update(ObjectNode tree, String key, String name, long expected, Stored current) {}
+
+  /**
+   * Validates an update or updateStatus request and reads the stored object it applies to.
+   *
+   * @throws KubernetesClientException 422 for an invalid object, 404 when absent, 409 when its resourceVersion is stale
+   */
+  private Update prepareUpdate(T object) {
     Objects.requireNonNull(object, "object");
     ObjectNode tree = json.tree(object);
     ObjectNode meta = Json.metadata(tree);
@@ -170,47 +191,23 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
     if (current.modRevision() != expected) {
       throw Errors.staleResourceVersion(type, name);
     }
-    ObjectNode next = merge(current.tree(), tree);
-    if (next.equals(current.tree())) {
-      return toObject(current);
-    }
-    ObjectNode nextMeta = Json.metadata(next);
-    if (nextMeta.hasNonNull("deletionTimestamp") && !Json.hasFinalizers(nextMeta)) {
-      return toObject(next, checked(store.delete(key, expected), name));
-    }
-    return toObject(next, checked(store.put(key, expected, next), name));
+    return new Update(tree, key, name, expected, current);
   }
 
   @Override
   public T updateStatus(T object) {
-    Objects.requireNonNull(object, "object");
-    ObjectNode tree = json.tree(object);
-    ObjectNode meta = Json.metadata(tree);
-    String name = Validation.text(meta, "name");
-    checkKind(tree, name);
-    if (!type.namespaced()) {
-      meta.remove("namespace");
-    }
-    List<StatusCause> causes = new ArrayList<>(Validation.metadata(meta, type.namespaced()));
-    causes.addAll(Validation.resourceVersionForUpdate(Validation.text(meta, "resourceVersion")));
-    requireValid(name, causes);
-    long expected = parseResourceVersion(name, Validation.text(meta, "resourceVersion"));
-    String key = key(tree);
-    Stored current = store.get(key).orElseThrow(() -> Errors.notFound(type, name));
-    if (current.modRevision() != expected) {
-      throw Errors.staleResourceVersion(type, name);
-    }
-    ObjectNode next = current.tree().deepCopy();
-    JsonNode status = tree.get("status");
+    Update u = prepareUpdate(object);
+    ObjectNode next = u.current().tree().deepCopy();
+    JsonNode status = u.tree().get("status");
     if (status == null || status.isNull()) {
       next.remove("status");
     } else {
       next.set("status", status);
     }
-    if (next.equals(current.tree())) {
-      return toObject(current);
+    if (next.equals(u.current().tree())) {
+      return toObject(u.current());
     }
-    return toObject(next, checked(store.put(key, expected, next), name));
+    return toObject(next, checked(store.put(u.key(), u.expected(), next), u.name()));
   }
 
   @Override
