@@ -33,6 +33,17 @@ final class Backoff {
     return Math.min(c, maxNanos);
   }
 
+  /**
+   * After a watch that stayed open {@code livedNanos}: resets if it lived at least the current ceiling. So a
+   * watch closed now and then (a proxy's idle timeout) is reopened quickly, while a server that accepts watches
+   * and drops them at once sees the delays grow until they exceed how long its watches live.
+   */
+  synchronized void lived(long livedNanos) {
+    if (livedNanos >= ceiling()) {
+      failures = 0;
+    }
+  }
+
   /** After a success: the next retry starts from the initial delay again. */
   synchronized void reset() {
     failures = 0;

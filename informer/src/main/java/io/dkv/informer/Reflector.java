@@ -257,6 +257,7 @@ final class Reflector<T> implements Runnable {
   private Throwable watchUntilEnd() throws InterruptedException {
     Sink sink = new Sink();
     long from = revision();
+    long opened = System.nanoTime();
     WatchHandle handle = source.watch(from, sink);
     watching = true;
     long silence = silenceTimeout.toNanos();
@@ -293,6 +294,7 @@ final class Reflector<T> implements Runnable {
       }
       watching = false;
       handle.close();
+      backoff.lived(System.nanoTime() - opened);
     }
   }
 
@@ -308,7 +310,6 @@ final class Reflector<T> implements Runnable {
     volatile Throwable cause;
     volatile long lastActivity = System.nanoTime();
     boolean dead; // guarded by lock
-    boolean delivered;
 
     @Override
     public void event(Event<T> event) {
@@ -317,10 +318,6 @@ final class Reflector<T> implements Runnable {
       try {
         if (dead) {
           return;
-        }
-        if (!delivered) {
-          delivered = true;
-          backoff.reset();
         }
         apply(event);
       } finally {
@@ -336,10 +333,6 @@ final class Reflector<T> implements Runnable {
       try {
         if (dead) {
           return;
-        }
-        if (!delivered) {
-          delivered = true;
-          backoff.reset();
         }
         store.batch(() -> {
           for (Event<T> e : events) {

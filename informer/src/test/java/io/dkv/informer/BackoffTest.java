@@ -38,6 +38,17 @@ class BackoffTest {
   }
 
   @Test
+  void onlyAWatchThatLivedAtLeastTheCurrentCeilingResetsIt() {
+    Backoff b = new Backoff(Duration.ofMillis(100), Duration.ofMillis(1000));
+    b.next();
+    b.next();
+    b.lived(Duration.ofMillis(399).toNanos());
+    assertEquals(Duration.ofMillis(400).toNanos(), b.ceiling(), "a watch dropped at once does not reset it");
+    b.lived(Duration.ofMillis(400).toNanos());
+    assertEquals(Duration.ofMillis(100).toNanos(), b.ceiling());
+  }
+
+  @Test
   void manyFailuresNeverOverflow() {
     Backoff b = new Backoff(Duration.ofMillis(1), Duration.ofHours(1));
     for (int i = 0; i < 200; i++) {
