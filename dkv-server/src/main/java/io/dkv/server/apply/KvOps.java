@@ -36,8 +36,11 @@ public final class KvOps {
     long limit = r.getLimit();
     boolean filtered = r.getMinModRevision() != 0 || r.getMaxModRevision() != 0
         || r.getMinCreateRevision() != 0 || r.getMaxCreateRevision() != 0;
-    if (r.getSortOrder() != RangeRequest.SortOrder.NONE || filtered) {
-      limit = 0; // fetch everything, then sort and truncate
+    // the index yields keys in ascending order: only another order needs everything fetched, sorted and truncated
+    boolean keyOrder = r.getSortTarget() == RangeRequest.SortTarget.KEY
+        && r.getSortOrder() != RangeRequest.SortOrder.DESCEND;
+    if (!keyOrder || filtered) {
+      limit = 0;
     }
     if (limit > 0) {
       limit++; // one more, for the 'more' flag
@@ -55,7 +58,7 @@ public final class KvOps {
     if (r.getSortTarget() != RangeRequest.SortTarget.KEY && order == RangeRequest.SortOrder.NONE) {
       order = RangeRequest.SortOrder.ASCEND; // results come sorted by key; other targets need sorting
     }
-    if (order == RangeRequest.SortOrder.ASCEND || order == RangeRequest.SortOrder.DESCEND) {
+    if (!keyOrder && (order == RangeRequest.SortOrder.ASCEND || order == RangeRequest.SortOrder.DESCEND)) {
       Comparator<KeyValue> c = comparator(r.getSortTarget());
       kvs = new ArrayList<>(kvs);
       kvs.sort(order == RangeRequest.SortOrder.DESCEND ? c.reversed() : c);
