@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dkv.client.testing.ServerTestBase;
+import io.dkv.client.testing.TestServer;
 import io.etcd.jetcd.options.CompactOption;
 import io.etcd.jetcd.options.PutOption;
 import java.time.Duration;
@@ -22,7 +24,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /** Every primitive, run against dkv-server ({@link DkvPrimitivesTest}) and etcd ({@link EtcdPrimitivesTest}). */
-abstract class PrimitivesContract extends ServerFixture {
+abstract class PrimitivesContract extends ServerTestBase {
+
+  PrimitivesContract(TestServer server) {
+    super(server);
+  }
 
   record Order(String id, int quantity) {
   }

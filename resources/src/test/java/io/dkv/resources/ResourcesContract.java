@@ -41,11 +41,33 @@ import io.dkv.informer.Item;
 import io.dkv.informer.ListerWatcher;
 import io.dkv.informer.Page;
 import java.time.Duration;
+import io.dkv.client.testing.ServerTestBase;
+import io.dkv.client.testing.TestServer;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 /** The ResourceClient contract, run on dkv-server ({@link DkvResourcesTest}) and etcd ({@link EtcdResourcesTest}). */
-abstract class ResourcesContract extends ServerFixture {
+abstract class ResourcesContract extends ServerTestBase {
+  private static final AtomicInteger NAMESPACES = new AtomicInteger();
+
+  /** Resources over the fixture's client. */
+  DkvResources resources;
+
+  ResourcesContract(TestServer server) {
+    super(server);
+  }
+
+  @BeforeAll
+  void createResources() {
+    resources = DkvResources.create(client);
+  }
+
+  /** A namespace no other test uses. */
+  static String namespace() {
+    return "ns-" + NAMESPACES.incrementAndGet();
+  }
+
 
   /** Writers and read-modify-write increments per writer of the concurrency test. */
   abstract int writers();
