@@ -9,11 +9,6 @@ class DkvPrimitivesTest extends PrimitivesContract {
   }
 
   @Override
-  int counterThreads() {
-    return 16;
-  }
-
-  @Override
   int incrementsPerThread() {
     return 1000;
   }

@@ -9,11 +9,6 @@ class EtcdPrimitivesTest extends PrimitivesContract {
   }
 
   @Override
-  int counterThreads() {
-    return 16;
-  }
-
-  @Override
   int incrementsPerThread() {
     return 100; // etcd fsyncs every write: the full 16 x 1,000 runs against dkv-server
   }

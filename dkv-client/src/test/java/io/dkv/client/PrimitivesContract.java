@@ -33,8 +33,10 @@ abstract class PrimitivesContract extends ServerTestBase {
   record Order(String id, int quantity) {
   }
 
-  abstract int counterThreads();
+  /** Threads of the counter test (the same on both servers). */
+  static final int COUNTER_THREADS = 16;
 
+  /** Increments per thread of the counter test. */
   abstract int incrementsPerThread();
 
   private static final Duration WAIT = Duration.ofSeconds(20);
@@ -159,7 +161,7 @@ abstract class PrimitivesContract extends ServerTestBase {
   @Test
   void concurrentIncrementsAreNeverLost() throws Exception {
     Counter c = client.counter(unique("counter") + "n");
-    int threads = counterThreads();
+    int threads = COUNTER_THREADS;
     int each = incrementsPerThread();
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {

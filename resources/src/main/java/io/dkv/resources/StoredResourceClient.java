@@ -153,23 +153,12 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
 
   @Override
   public T update(T object) {
-    Objects.requireNonNull(object, "object");
-    ObjectNode tree = json.tree(object);
-    ObjectNode meta = Json.metadata(tree);
-    String name = Validation.text(meta, "name");
-    checkKind(tree, name);
-    if (!type.namespaced()) {
-      meta.remove("namespace");
-    }
-    List<StatusCause> causes = new ArrayList<>(Validation.metadata(meta, type.namespaced()));
-    causes.addAll(Validation.resourceVersionForUpdate(Validation.text(meta, "resourceVersion")));
-    requireValid(name, causes);
-    long expected = parseResourceVersion(name, Validation.text(meta, "resourceVersion"));
-    String key = key(tree);
-    Stored current = store.get(key).orElseThrow(() -> Errors.notFound(type, name));
-    if (current.modRevision() != expected) {
-      throw Errors.staleResourceVersion(type, name);
-    }
+    Replacing r = replacing(object);
+    ObjectNode tree = r.tree();
+    String name = r.name();
+    String key = r.key();
+    long expected = r.expected();
+    Stored current = r.current();
     ObjectNode next = merge(current.tree(), tree);
     if (next.equals(current.tree())) {
       return toObject(current);
@@ -183,23 +172,12 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
 
   @Override
   public T updateStatus(T object) {
-    Objects.requireNonNull(object, "object");
-    ObjectNode tree = json.tree(object);
-    ObjectNode meta = Json.metadata(tree);
-    String name = Validation.text(meta, "name");
-    checkKind(tree, name);
-    if (!type.namespaced()) {
-      meta.remove("namespace");
-    }
-    List<StatusCause> causes = new ArrayList<>(Validation.metadata(meta, type.namespaced()));
-    causes.addAll(Validation.resourceVersionForUpdate(Validation.text(meta, "resourceVersion")));
-    requireValid(name, causes);
-    long expected = parseResourceVersion(name, Validation.text(meta, "resourceVersion"));
-    String key = key(tree);
-    Stored current = store.get(key).orElseThrow(() -> Errors.notFound(type, name));
-    if (current.modRevision() != expected) {
-      throw Errors.staleResourceVersion(type, name);
-    }
+    Replacing r = replacing(object);
+    ObjectNode tree = r.tree();
+    String name = r.name();
+    String key = r.key();
+    long expected = r.expected();
+    Stored current = r.current();
     ObjectNode next = current.tree().deepCopy();
     JsonNode status = tree.get("status");
     if (status == null || status.isNull()) {
@@ -248,6 +226,31 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
   // ------------------------------------------------------------------ helpers
 
   /** The stored form of an update: the new metadata and spec, the stored status and server-managed fields. */
+  /** An update's object, validated, with the stored object it replaces (at the resourceVersion it names). */
+  private record Replacing(ObjectNode tree, String name, String key, long expected, Stored current) {}
+
+  /** Validates an update (or status update) and loads the object it replaces: 404, 409 and 422 as the API server. */
+  private Replacing replacing(T object) {
+    Objects.requireNonNull(object, "object");
+    ObjectNode tree = json.tree(object);
+    ObjectNode meta = Json.metadata(tree);
+    String name = Validation.text(meta, "name");
+    checkKind(tree, name);
+    if (!type.namespaced()) {
+      meta.remove("namespace");
+    }
+    List<StatusCause> causes = new ArrayList<>(Validation.metadata(meta, type.namespaced()));
+    causes.addAll(Validation.resourceVersionForUpdate(Validation.text(meta, "resourceVersion")));
+    requireValid(name, causes);
+    long expected = parseResourceVersion(name, Validation.text(meta, "resourceVersion"));
+    String key = key(tree);
+    Stored current = store.get(key).orElseThrow(() -> Errors.notFound(type, name));
+    if (current.modRevision() != expected) {
+      throw Errors.staleResourceVersion(type, name);
+    }
+    return new Replacing(tree, name, key, expected, current);
+  }
+
   private ObjectNode merge(ObjectNode current, ObjectNode update) {
     ObjectNode next = update.deepCopy();
     JsonNode status = current.get("status");

@@ -7,14 +7,4 @@ class DkvResourcesTest extends ResourcesContract {
   DkvResourcesTest() {
     super(TestServer.DKV);
   }
-
-  @Override
-  int writers() {
-    return 8;
-  }
-
-  @Override
-  int incrementsPerWriter() {
-    return 25;
-  }
 }

@@ -7,14 +7,4 @@ class EtcdResourcesTest extends ResourcesContract {
   EtcdResourcesTest() {
     super(TestServer.ETCD);
   }
-
-  @Override
-  int writers() {
-    return 8;
-  }
-
-  @Override
-  int incrementsPerWriter() {
-    return 25;
-  }
 }

@@ -69,10 +69,10 @@ abstract class ResourcesContract extends ServerTestBase {
   }
 
 
-  /** Writers and read-modify-write increments per writer of the concurrency test. */
-  abstract int writers();
+  /** Writers and read-modify-write increments per writer of the concurrency test (the same on both servers). */
+  static final int WRITERS = 8;
 
-  abstract int incrementsPerWriter();
+  static final int INCREMENTS_PER_WRITER = 25;
 
   static final Duration WAIT = Duration.ofSeconds(20);
 
@@ -166,8 +166,8 @@ abstract class ResourcesContract extends ServerTestBase {
   void concurrentReadModifyWriteLosesNoUpdate() throws Exception {
     String ns = namespace();
     widgets().create(Widget.of(ns, "counter", 0));
-    int writers = writers();
-    int increments = incrementsPerWriter();
+    int writers = WRITERS;
+    int increments = INCREMENTS_PER_WRITER;
     AtomicInteger conflicts = new AtomicInteger();
     ExecutorService pool = Executors.newFixedThreadPool(writers);
     try {
@@ -204,7 +204,7 @@ abstract class ResourcesContract extends ServerTestBase {
   @Test
   void concurrentCreatesOfOneNameHaveExactlyOneWinner() throws Exception {
     String ns = namespace();
-    int racers = writers();
+    int racers = WRITERS;
     ExecutorService pool = Executors.newFixedThreadPool(racers);
     try {
       List<Future<String>> results = new ArrayList<>();
