@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -264,7 +263,7 @@ public final class InformerLoad implements Callable<Integer> {
 
   private double[] idle(String name) throws Exception {
     try (Closer c = new Closer()) {
-      int metricsPort = freePort();
+      int metricsPort = Ports.freePort();
       Target t = start(name, dir.resolve(name + "-idle"), c, metricsPort);
       List<DkvClient> clients = new ArrayList<>();
       for (int i = 0; i < idleClients; i++) {
@@ -324,7 +323,7 @@ public final class InformerLoad implements Callable<Integer> {
 
   private String restart() throws Exception {
     Path data = dir.resolve("dkv-restart");
-    int port = freePort();
+    int port = Ports.freePort();
     List<DkvClient> clients = new ArrayList<>();
     List<SharedIndexInformer<String>> informers = new ArrayList<>();
     List<CountingListerWatcher<String>> sources = new ArrayList<>();
@@ -417,28 +416,6 @@ public final class InformerLoad implements Callable<Integer> {
 
   private static ByteSequence bs(String s) {
     return ByteSequence.from(s, java.nio.charset.StandardCharsets.UTF_8);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static final class Closer implements AutoCloseable {
-    final List<AutoCloseable> open = new ArrayList<>();
-
-    <T extends AutoCloseable> T add(T c) {
-      open.add(c);
-      return c;
-    }
-
-    @Override
-    public void close() throws Exception {
-      for (int i = open.size() - 1; i >= 0; i--) {
-        open.get(i).close();
-      }
-    }
   }
 
   public static void main(String[] args) {

@@ -20,7 +20,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,7 +97,7 @@ public final class KvLoad implements Callable<Integer> {
     }
     Map<String, Map<Phase, LoadPhase.Result>> results = new LinkedHashMap<>();
     Path dir = Files.createTempDirectory("kv-load");
-    List<AutoCloseable> open = new ArrayList<>(); // closed in reverse order
+    Closer open = new Closer();
     try {
       List<Target> started = new ArrayList<>();
       for (String name : targets) {
@@ -118,9 +117,7 @@ public final class KvLoad implements Callable<Integer> {
         }
       }
     } finally {
-      for (int i = open.size() - 1; i >= 0; i--) {
-        open.get(i).close();
-      }
+      open.close();
       deleteTree(dir);
     }
     String report = Report.render(results, this);
@@ -132,17 +129,13 @@ public final class KvLoad implements Callable<Integer> {
   }
 
   /** Starts a server and a jetcd client for it; both are added to {@code open}. */
-  private Target start(String name, Path dir, List<AutoCloseable> open) throws IOException {
+  private Target start(String name, Path dir, Closer open) throws IOException {
     String endpoint;
     ProcessHandle process;
     if (name.equals("etcd")) {
-      Set<Long> before = children();
-      EtcdProcess etcd = EtcdProcess.start();
-      open.add(etcd);
-      endpoint = etcd.endpoint();
-      // EtcdProcess does not expose its pid: etcd is the child process that was not there before
-      process = ProcessHandle.current().children().filter(c -> !before.contains(c.pid())).findFirst()
-          .orElseThrow(() -> new IllegalStateException("cannot find the etcd process"));
+      LocalEtcd etcd = LocalEtcd.start(open);
+      endpoint = etcd.etcd().endpoint();
+      process = etcd.process();
     } else {
       DkvProcess dkv = DkvProcess.start(dir.resolve("dkv-data"), 0, dkvJvmFlags);
       open.add(dkv);
@@ -153,10 +146,6 @@ public final class KvLoad implements Callable<Integer> {
     Client client = Client.builder().endpoints(endpoint).build();
     open.add(client);
     return new Target(name, client.getKVClient(), process, keySpace(), value());
-  }
-
-  private static Set<Long> children() {
-    return ProcessHandle.current().children().map(ProcessHandle::pid).collect(Collectors.toSet());
   }
 
   private ByteSequence[] keySpace() {

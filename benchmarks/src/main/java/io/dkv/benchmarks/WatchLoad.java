@@ -2,7 +2,6 @@ package io.dkv.benchmarks;
 
 import com.google.protobuf.ByteString;
 import io.dkv.server.testing.DkvProcess;
-import io.dkv.server.testing.EtcdProcess;
 import io.etcd.jetcd.api.KVGrpc;
 import io.etcd.jetcd.api.PutRequest;
 import io.etcd.jetcd.api.PutResponse;
@@ -27,7 +26,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -157,23 +155,6 @@ public final class WatchLoad implements Callable<Integer> {
     return 0;
   }
 
-  /** Closes what a run opened, in reverse order. */
-  private static final class Closer implements AutoCloseable {
-    final List<AutoCloseable> open = new ArrayList<>();
-
-    <T extends AutoCloseable> T add(T c) {
-      open.add(c);
-      return c;
-    }
-
-    @Override
-    public void close() throws Exception {
-      for (int i = open.size() - 1; i >= 0; i--) {
-        open.get(i).close();
-      }
-    }
-  }
-
   /** Starts a server and warms it up (a fresh dkv-server JVM is not JIT-compiled yet; etcd is native). */
   private Target start(String name, Path dir, Closer c) throws Exception {
     Target t = launch(name, dir, c);
@@ -199,11 +180,8 @@ public final class WatchLoad implements Callable<Integer> {
 
   private Target launch(String name, Path dir, Closer c) throws IOException {
     if (name.equals("etcd")) {
-      Set<Long> before = ProcessHandle.current().children().map(ProcessHandle::pid).collect(Collectors.toSet());
-      EtcdProcess etcd = c.add(EtcdProcess.start());
-      long pid = ProcessHandle.current().children().filter(p -> !before.contains(p.pid())).findFirst()
-          .orElseThrow().pid();
-      return new Target(name, etcd.port(), pid, etcd);
+      LocalEtcd etcd = LocalEtcd.start(c);
+      return new Target(name, etcd.etcd().port(), etcd.process().pid(), etcd.etcd());
     }
     DkvProcess dkv = c.add(DkvProcess.start(dir, 0, dkvJvmFlags));
     return new Target(name, dkv.port(), dkv.pid(), dkv);

@@ -8,29 +8,25 @@ import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
 import io.dkv.informer.ListerWatchers;
 import io.dkv.informer.SharedIndexInformer;
+import io.dkv.client.testing.ServerTestBase;
+import io.dkv.client.testing.TestServer;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A controller over DKV informers on a real server: jobs under {@code <p>jobs/} (JSON) are reconciled into
  * status keys under {@code <p>status/}; a second informer over teams maps a team change to its jobs. Runs on
  * dkv-server and on etcd.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class ControllerE2EContract {
+abstract class ControllerE2EContract extends ServerTestBase {
 
   private static final AtomicInteger IDS = new AtomicInteger();
 
@@ -38,26 +34,9 @@ abstract class ControllerE2EContract {
 
   record Team(String name, boolean paused) {}
 
-  private String endpoint;
-  private DkvClient client;
 
-  abstract String startServer(Path dir) throws Exception;
-
-  abstract void stopServer();
-
-  @BeforeAll
-  void startAll(@TempDir Path tmp) throws Exception {
-    endpoint = startServer(tmp.resolve("server"));
-    client = DkvClient.connect(endpoint);
-  }
-
-  @AfterAll
-  void stopAll() {
-    try {
-      client.close();
-    } finally {
-      stopServer();
-    }
+  ControllerE2EContract(TestServer server) {
+    super(server);
   }
 
   private Optional<String> status(String p, String id) {

@@ -11,7 +11,8 @@ import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
 import io.dkv.client.GuardedResult;
 import io.dkv.client.Versioned;
-import java.nio.file.Path;
+import io.dkv.client.testing.ServerTestBase;
+import io.dkv.client.testing.TestServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -24,12 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,34 +35,16 @@ import org.slf4j.LoggerFactory;
  * leader is deposed (its lease revoked, or its network cut) and another takes over; the log on the server shows
  * that no two leaders' writes ever interleaved.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class LeaderElectionContract {
+abstract class LeaderElectionContract extends ServerTestBase {
 
   private static final Logger log = LoggerFactory.getLogger(LeaderElectionContract.class);
   private static final AtomicInteger IDS = new AtomicInteger();
   private static final Duration LEASE = Duration.ofSeconds(3);
 
-  private String endpoint;
-  private DkvClient admin;
   private final List<AutoCloseable> toClose = new ArrayList<>();
 
-  abstract String startServer(Path dir) throws Exception;
-
-  abstract void stopServer();
-
-  @BeforeAll
-  void startAll(@TempDir Path tmp) throws Exception {
-    endpoint = startServer(tmp.resolve("server"));
-    admin = DkvClient.connect(endpoint);
-  }
-
-  @AfterAll
-  void stopAll() {
-    try {
-      admin.close();
-    } finally {
-      stopServer();
-    }
+  LeaderElectionContract(TestServer server) {
+    super(server);
   }
 
   @AfterEach
@@ -156,7 +135,7 @@ abstract class LeaderElectionContract {
 
   /** The fenced log on the server, in revision order: tokens never go back, and each token is one candidate's. */
   private void checkLog(String prefix, int expectedLeaders) {
-    List<Versioned<String>> entries = new ArrayList<>(admin.list(prefix + "log/", Codec.string()));
+    List<Versioned<String>> entries = new ArrayList<>(client.list(prefix + "log/", Codec.string()));
     entries.sort(Comparator.comparingLong(Versioned::modRevision));
     Map<Long, String> ownerOfToken = new HashMap<>();
     long lastToken = 0;
@@ -182,8 +161,8 @@ abstract class LeaderElectionContract {
     FencingToken token = first.elector.fencingToken().orElseThrow();
     assertEquals(first.identity, first.elector.currentLeader().orElseThrow());
 
-    long lease = admin.get(token.leaderKey()).orElseThrow().lease();
-    admin.jetcd().getLeaseClient().revoke(lease).get(10, TimeUnit.SECONDS);
+    long lease = client.get(token.leaderKey()).orElseThrow().lease();
+    client.jetcd().getLeaseClient().revoke(lease).get(10, TimeUnit.SECONDS);
 
     CompletionException lost = assertThrows(CompletionException.class,
         () -> first.manager.stopped().orTimeout(LEASE.toMillis(), TimeUnit.MILLISECONDS).join());
@@ -194,7 +173,7 @@ abstract class LeaderElectionContract {
     await().until(() -> second.writes.get() >= 5);
     FencingToken newToken = second.elector.fencingToken().orElseThrow();
     assertTrue(newToken.revision() > token.revision(), "fencing tokens grow");
-    assertEquals(GuardedResult.Status.LOCK_LOST, token.put(admin, prefix + "late", "stale").status(),
+    assertEquals(GuardedResult.Status.LOCK_LOST, token.put(client, prefix + "late", "stale").status(),
         "a write fenced by the old token is refused");
     checkLog(prefix, 2);
   }
@@ -254,13 +233,13 @@ abstract class LeaderElectionContract {
   @Test
   void electorOptionsAreChecked() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> LeaderElector.builder(admin, "x").leaseDuration(Duration.ofSeconds(10))
+        () -> LeaderElector.builder(client, "x").leaseDuration(Duration.ofSeconds(10))
             .renewDeadline(Duration.ofSeconds(10)).build());
     assertEquals("renewDeadline PT10S must be shorter than leaseDuration PT10S, so a leader stops before its lease"
         + " can expire", e.getMessage());
     assertThrows(IllegalArgumentException.class,
-        () -> LeaderElector.builder(admin, "x").leaseDuration(Duration.ofMillis(1500)));
+        () -> LeaderElector.builder(client, "x").leaseDuration(Duration.ofMillis(1500)));
     assertThrows(IllegalArgumentException.class,
-        () -> LeaderElector.builder(admin, "x").retryPeriod(Duration.ofSeconds(10)).build());
+        () -> LeaderElector.builder(client, "x").retryPeriod(Duration.ofSeconds(10)).build());
   }
 }

@@ -1,28 +1,11 @@
 package io.dkv.client;
 
-import io.dkv.server.testing.EtcdProcess;
-import java.nio.file.Path;
+import io.dkv.client.testing.TestServer;
 
 /** The primitives against a real etcd (skipped without the binary, unless -Detcd.required=true). */
 class EtcdPrimitivesTest extends PrimitivesContract {
-  private EtcdProcess etcd;
-
-  @Override
-  String startServer(Path dir) throws Exception {
-    etcd = EtcdProcess.start();
-    return etcd.endpoint();
-  }
-
-  @Override
-  void stopServer() {
-    if (etcd != null) {
-      etcd.close();
-    }
-  }
-
-  @Override
-  int counterThreads() {
-    return 16;
+  EtcdPrimitivesTest() {
+    super(TestServer.ETCD);
   }
 
   @Override

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dkv.client.testing.ServerTestBase;
+import io.dkv.client.testing.TestServer;
 import io.etcd.jetcd.options.CompactOption;
 import io.etcd.jetcd.options.PutOption;
 import java.time.Duration;
@@ -22,13 +24,19 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /** Every primitive, run against dkv-server ({@link DkvPrimitivesTest}) and etcd ({@link EtcdPrimitivesTest}). */
-abstract class PrimitivesContract extends ServerFixture {
+abstract class PrimitivesContract extends ServerTestBase {
+
+  PrimitivesContract(TestServer server) {
+    super(server);
+  }
 
   record Order(String id, int quantity) {
   }
 
-  abstract int counterThreads();
+  /** Threads of the counter test (the same on both servers). */
+  static final int COUNTER_THREADS = 16;
 
+  /** Increments per thread of the counter test. */
   abstract int incrementsPerThread();
 
   private static final Duration WAIT = Duration.ofSeconds(20);
@@ -153,7 +161,7 @@ abstract class PrimitivesContract extends ServerFixture {
   @Test
   void concurrentIncrementsAreNeverLost() throws Exception {
     Counter c = client.counter(unique("counter") + "n");
-    int threads = counterThreads();
+    int threads = COUNTER_THREADS;
     int each = incrementsPerThread();
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {

@@ -3,6 +3,7 @@ package io.dkv.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dkv.client.testing.TestServer;
 import io.dkv.examples.cache.CacheExample;
 import io.dkv.examples.jobworker.JobWorkerExample;
 import io.dkv.examples.jobworker.ModeResult;
@@ -11,9 +12,11 @@ import io.dkv.server.testing.EtcdProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
@@ -22,12 +25,12 @@ import picocli.CommandLine;
  */
 class OnEtcdTest {
 
-  static EtcdProcess etcd;
+  static TestServer.Running etcd;
 
   @BeforeAll
-  static void start() throws Exception {
+  static void start(@TempDir Path dir) throws Exception {
     EtcdProcess.assumeInstalled();
-    etcd = EtcdProcess.start();
+    etcd = TestServer.ETCD.start(dir);
   }
 
   @AfterAll

@@ -1,8 +1,7 @@
 package io.dkv.resources;
 
 import io.dkv.client.DkvClient;
-import io.dkv.server.DkvServer;
-import io.dkv.server.testing.EtcdProcess;
+import io.dkv.client.testing.TestServer;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -13,17 +12,17 @@ class DkvReconcilerTest {
 
   @Test
   void reconcilesWidgetsOnDkvServer(@TempDir Path dir) throws Exception {
-    try (DkvServer server = DkvServer.builder().dataDir(dir).port(0).start();
-        DkvClient client = DkvClient.connect(server.endpoint())) {
-      DkvResources resources = DkvResources.create(client);
-      ReconcilerScenario.run(resources.resources(Widget.class), resources.resources(ConfigMap.class), "shop");
-    }
+    reconcileOn(TestServer.DKV, dir);
   }
 
   @Test
-  void reconcilesWidgetsOnEtcd() throws Exception {
-    try (EtcdProcess etcd = EtcdProcess.start();
-        DkvClient client = DkvClient.connect(etcd.endpoint())) {
+  void reconcilesWidgetsOnEtcd(@TempDir Path dir) throws Exception {
+    reconcileOn(TestServer.ETCD, dir);
+  }
+
+  private static void reconcileOn(TestServer kind, Path dir) throws Exception {
+    try (TestServer.Running server = kind.start(dir);
+        DkvClient client = DkvClient.connect(server.endpoint())) {
       DkvResources resources = DkvResources.create(client);
       ReconcilerScenario.run(resources.resources(Widget.class), resources.resources(ConfigMap.class), "shop");
     }

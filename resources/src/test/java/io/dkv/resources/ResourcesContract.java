@@ -41,16 +41,38 @@ import io.dkv.informer.Item;
 import io.dkv.informer.ListerWatcher;
 import io.dkv.informer.Page;
 import java.time.Duration;
+import io.dkv.client.testing.ServerTestBase;
+import io.dkv.client.testing.TestServer;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 /** The ResourceClient contract, run on dkv-server ({@link DkvResourcesTest}) and etcd ({@link EtcdResourcesTest}). */
-abstract class ResourcesContract extends ServerFixture {
+abstract class ResourcesContract extends ServerTestBase {
+  private static final AtomicInteger NAMESPACES = new AtomicInteger();
 
-  /** Writers and read-modify-write increments per writer of the concurrency test. */
-  abstract int writers();
+  /** Resources over the fixture's client. */
+  DkvResources resources;
 
-  abstract int incrementsPerWriter();
+  ResourcesContract(TestServer server) {
+    super(server);
+  }
+
+  @BeforeAll
+  void createResources() {
+    resources = DkvResources.create(client);
+  }
+
+  /** A namespace no other test uses. */
+  static String namespace() {
+    return "ns-" + NAMESPACES.incrementAndGet();
+  }
+
+
+  /** Writers and read-modify-write increments per writer of the concurrency test (the same on both servers). */
+  static final int WRITERS = 8;
+
+  static final int INCREMENTS_PER_WRITER = 25;
 
   static final Duration WAIT = Duration.ofSeconds(20);
 
@@ -144,8 +166,8 @@ abstract class ResourcesContract extends ServerFixture {
   void concurrentReadModifyWriteLosesNoUpdate() throws Exception {
     String ns = namespace();
     widgets().create(Widget.of(ns, "counter", 0));
-    int writers = writers();
-    int increments = incrementsPerWriter();
+    int writers = WRITERS;
+    int increments = INCREMENTS_PER_WRITER;
     AtomicInteger conflicts = new AtomicInteger();
     ExecutorService pool = Executors.newFixedThreadPool(writers);
     try {
@@ -182,7 +204,7 @@ abstract class ResourcesContract extends ServerFixture {
   @Test
   void concurrentCreatesOfOneNameHaveExactlyOneWinner() throws Exception {
     String ns = namespace();
-    int racers = writers();
+    int racers = WRITERS;
     ExecutorService pool = Executors.newFixedThreadPool(racers);
     try {
       List<Future<String>> results = new ArrayList<>();
