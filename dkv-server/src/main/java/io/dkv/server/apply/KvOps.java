@@ -36,10 +36,11 @@ public final class KvOps {
     long limit = r.getLimit();
     boolean filtered = r.getMinModRevision() != 0 || r.getMaxModRevision() != 0
         || r.getMinCreateRevision() != 0 || r.getMaxCreateRevision() != 0;
-    // the index yields keys in ascending order: only another order needs everything fetched, sorted and truncated
-    boolean keyOrder = r.getSortTarget() == RangeRequest.SortTarget.KEY
-        && r.getSortOrder() != RangeRequest.SortOrder.DESCEND;
-    if (!keyOrder || filtered) {
+    // an explicit order other than the index's own (ascending keys) needs everything fetched, sorted, truncated;
+    // with no order, etcd applies the limit first (and then sorts what it got by a non-key target, see below)
+    boolean keyAscending = r.getSortTarget() == RangeRequest.SortTarget.KEY
+        && r.getSortOrder() == RangeRequest.SortOrder.ASCEND;
+    if ((r.getSortOrder() != RangeRequest.SortOrder.NONE && !keyAscending) || filtered) {
       limit = 0;
     }
     if (limit > 0) {
@@ -58,7 +59,7 @@ public final class KvOps {
     if (r.getSortTarget() != RangeRequest.SortTarget.KEY && order == RangeRequest.SortOrder.NONE) {
       order = RangeRequest.SortOrder.ASCEND; // results come sorted by key; other targets need sorting
     }
-    if (!keyOrder && (order == RangeRequest.SortOrder.ASCEND || order == RangeRequest.SortOrder.DESCEND)) {
+    if (!keyAscending && (order == RangeRequest.SortOrder.ASCEND || order == RangeRequest.SortOrder.DESCEND)) {
       Comparator<KeyValue> c = comparator(r.getSortTarget());
       kvs = new ArrayList<>(kvs);
       kvs.sort(order == RangeRequest.SortOrder.DESCEND ? c.reversed() : c);
