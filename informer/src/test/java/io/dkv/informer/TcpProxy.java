@@ -40,8 +40,8 @@ final class TcpProxy implements AutoCloseable {
   void dropConnections() {
     for (Socket s : sockets) {
       closeQuietly(s);
+      sockets.remove(s); // not clear(): a connection accepted meanwhile must stay tracked, or no later drop closes it
     }
-    sockets.clear();
   }
 
   /** Drops every connection and refuses new ones until {@link #resume()}. */

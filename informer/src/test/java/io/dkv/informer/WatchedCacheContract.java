@@ -160,7 +160,7 @@ abstract class WatchedCacheContract {
     try (WatchedCache<String> cache = WatchedCache.builder(client, p, Codec.string())
         .meterRegistry(new SimpleMeterRegistry())
         .afterRead(read -> first.getAndSet(false)
-            ? read.thenCombine(readDone.completeAsync(() -> null).thenCompose(x -> release), (v, x) -> v)
+            ? read.thenCompose(v -> { readDone.complete(null); return release.thenApply(x -> v); })
             : read)
         .build()) {
       CompletableFuture<Optional<String>> slow = cache.getAsync(key); // reads "old", then waits
@@ -185,7 +185,7 @@ abstract class WatchedCacheContract {
     try (WatchedCache<String> cache = WatchedCache.builder(client, p, Codec.string())
         .meterRegistry(new SimpleMeterRegistry())
         .afterRead(read -> first.getAndSet(false)
-            ? read.thenCombine(readDone.completeAsync(() -> null).thenCompose(x -> release), (v, x) -> v)
+            ? read.thenCompose(v -> { readDone.complete(null); return release.thenApply(x -> v); })
             : read)
         .build()) {
       CompletableFuture<Optional<String>> slow = cache.getAsync(key);
@@ -211,7 +211,7 @@ abstract class WatchedCacheContract {
     try (WatchedCache<String> cache = WatchedCache.builder(client, p, Codec.string())
         .meterRegistry(new SimpleMeterRegistry())
         .afterRead(read -> hold.getAndSet(false)
-            ? read.thenCombine(readDone.completeAsync(() -> null).thenCompose(x -> release), (v, x) -> v)
+            ? read.thenCompose(v -> { readDone.complete(null); return release.thenApply(x -> v); })
             : read)
         .build()) {
       cache.get(p + "a");
