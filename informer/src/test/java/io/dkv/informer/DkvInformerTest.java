@@ -1,22 +1,10 @@
 package io.dkv.informer;
 
-import io.dkv.server.DkvServer;
-import java.nio.file.Path;
+import io.dkv.client.testing.TestServer;
 
 /** The informer contract against an in-process dkv-server. */
 class DkvInformerTest extends InformerContract {
-  private DkvServer server;
-
-  @Override
-  int startServer(Path dir) throws Exception {
-    server = DkvServer.builder().dataDir(dir).port(0).start();
-    return server.port();
-  }
-
-  @Override
-  void stopServer() {
-    if (server != null) {
-      server.close();
-    }
+  DkvInformerTest() {
+    super(TestServer.DKV);
   }
 }

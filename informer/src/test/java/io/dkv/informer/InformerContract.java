@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
+import io.dkv.client.testing.TestServer;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.options.GetOption;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,20 +43,21 @@ abstract class InformerContract {
 
   private static final AtomicInteger IDS = new AtomicInteger();
 
+  private final TestServer kind;
+  private TestServer.Running server;
   protected DkvClient writer;
   protected TcpProxy proxy;
   protected DkvClient informerClient;
 
-  /** Starts the server; returns its port. */
-  abstract int startServer(Path dir) throws Exception;
-
-  abstract void stopServer();
+  InformerContract(TestServer kind) {
+    this.kind = kind;
+  }
 
   @BeforeAll
   void startAll(@TempDir Path tmp) throws Exception {
-    int port = startServer(tmp.resolve("server"));
-    writer = DkvClient.connect("http://127.0.0.1:" + port);
-    proxy = new TcpProxy(port);
+    server = kind.start(tmp.resolve("server"));
+    writer = DkvClient.connect(server.endpoint());
+    proxy = new TcpProxy(URI.create(server.endpoint()).getPort());
     informerClient = DkvClient.builder().endpoints(proxy.endpoint()).connectTimeout(Duration.ofSeconds(2)).build();
   }
 
@@ -65,7 +68,7 @@ abstract class InformerContract {
       writer.close();
       proxy.close();
     } finally {
-      stopServer();
+      server.close();
     }
   }
 

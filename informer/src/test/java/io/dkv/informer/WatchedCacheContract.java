@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
+import io.dkv.client.testing.TestServer;
 import io.dkv.client.Versioned;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -36,18 +37,21 @@ abstract class WatchedCacheContract {
 
   private static final AtomicInteger IDS = new AtomicInteger();
 
+  private final TestServer kind;
+  /** Writes per writer thread in the concurrent test (etcd fsyncs every write, so fewer there). */
+  private final int writesPerWriter;
+  private TestServer.Running server;
   DkvClient client;
 
-  abstract String startServer(Path dir) throws Exception;
-
-  abstract void stopServer();
-
-  /** Writes per writer thread in the concurrent test (etcd fsyncs every write, so fewer there). */
-  abstract int writesPerWriter();
+  WatchedCacheContract(TestServer kind, int writesPerWriter) {
+    this.kind = kind;
+    this.writesPerWriter = writesPerWriter;
+  }
 
   @BeforeAll
   void startAll(@TempDir Path tmp) throws Exception {
-    client = DkvClient.connect(startServer(tmp.resolve("server")));
+    server = kind.start(tmp.resolve("server"));
+    client = DkvClient.connect(server.endpoint());
   }
 
   @AfterAll
@@ -57,7 +61,9 @@ abstract class WatchedCacheContract {
         client.close();
       }
     } finally {
-      stopServer();
+      if (server != null) {
+        server.close();
+      }
     }
   }
 
@@ -241,7 +247,7 @@ abstract class WatchedCacheContract {
   void stressLoadsAgainstEvents() throws Exception {
     String p = unique();
     int keys = 4;
-    int writes = writesPerWriter();
+    int writes = writesPerWriter;
     List<Map<Integer, Long>> revisionOf = new ArrayList<>();
     for (int k = 0; k < keys; k++) {
       client.put(p + k, "0");
@@ -324,7 +330,7 @@ abstract class WatchedCacheContract {
         ws.add(pool.submit(() -> {
           long last = 0;
           ThreadLocalRandom rnd = ThreadLocalRandom.current();
-          for (int i = 0; i < writesPerWriter(); i++) {
+          for (int i = 0; i < writesPerWriter; i++) {
             String key = p + rnd.nextInt(keys);
             if (rnd.nextInt(5) == 0) {
               client.delete(key);
