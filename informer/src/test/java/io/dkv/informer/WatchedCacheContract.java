@@ -24,6 +24,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -160,20 +161,16 @@ abstract class WatchedCacheContract {
     String p = unique();
     String key = p + "k";
     client.put(key, "old");
-    CompletableFuture<Void> readDone = new CompletableFuture<>();
-    CompletableFuture<Void> release = new CompletableFuture<>();
-    AtomicBoolean first = new AtomicBoolean(true);
+    HeldRead held = new HeldRead(true);
     try (WatchedCache<String> cache = WatchedCache.builder(client, p, Codec.string())
         .meterRegistry(new SimpleMeterRegistry())
-        .afterRead(read -> first.getAndSet(false)
-            ? read.thenCompose(v -> { readDone.complete(null); return release.thenApply(x -> v); })
-            : read)
+        .afterRead(held.operator())
         .build()) {
       CompletableFuture<Optional<String>> slow = cache.getAsync(key); // reads "old", then waits
-      readDone.join();
+      held.awaitRead();
       long r = client.put(key, "new");
       awaitDelivered(cache, r);
-      release.complete(null);
+      held.release();
 
       assertEquals(Optional.of("old"), slow.join(), "the slow get started before the put");
       assertEquals(Optional.of("new"), cache.get(key), "the event must win over the older load");
@@ -185,21 +182,17 @@ abstract class WatchedCacheContract {
     String p = unique();
     String key = p + "k";
     client.put(key, "old");
-    CompletableFuture<Void> readDone = new CompletableFuture<>();
-    CompletableFuture<Void> release = new CompletableFuture<>();
-    AtomicBoolean first = new AtomicBoolean(true);
+    HeldRead held = new HeldRead(true);
     try (WatchedCache<String> cache = WatchedCache.builder(client, p, Codec.string())
         .meterRegistry(new SimpleMeterRegistry())
-        .afterRead(read -> first.getAndSet(false)
-            ? read.thenCompose(v -> { readDone.complete(null); return release.thenApply(x -> v); })
-            : read)
+        .afterRead(held.operator())
         .build()) {
       CompletableFuture<Optional<String>> slow = cache.getAsync(key);
-      readDone.join();
+      held.awaitRead();
       client.delete(key);
       long r = client.put(p + "other", "x"); // to know when the delete has been delivered
       awaitDelivered(cache, r);
-      release.complete(null);
+      held.release();
 
       assertEquals(Optional.of("old"), slow.join());
       assertEquals(Optional.empty(), cache.get(key), "the delete must win over the older load");
@@ -211,24 +204,20 @@ abstract class WatchedCacheContract {
     String p = unique();
     client.put(p + "a", "1");
     client.put(p + "b", "1");
-    CompletableFuture<Void> readDone = new CompletableFuture<>();
-    CompletableFuture<Void> release = new CompletableFuture<>();
-    AtomicBoolean hold = new AtomicBoolean(false);
+    HeldRead held = new HeldRead(false);
     try (WatchedCache<String> cache = WatchedCache.builder(client, p, Codec.string())
         .meterRegistry(new SimpleMeterRegistry())
-        .afterRead(read -> hold.getAndSet(false)
-            ? read.thenCompose(v -> { readDone.complete(null); return release.thenApply(x -> v); })
-            : read)
+        .afterRead(held.operator())
         .build()) {
       cache.get(p + "a");
-      hold.set(true);
+      held.holdNext();
       CompletableFuture<Optional<String>> slow = cache.getAsync(p + "b");
-      readDone.join();
+      held.awaitRead();
       assertEquals(2, cache.estimatedSize());
 
       // as the watch's handler does when the server compacted revisions the watch still needed
       cache.historyLost(currentRevision(p));
-      release.complete(null);
+      held.release();
 
       assertEquals(Optional.of("1"), slow.join());
       assertEquals(0, cache.estimatedSize(), "neither the cached entry nor the load in flight survives");
@@ -368,6 +357,42 @@ abstract class WatchedCacheContract {
     } finally {
       writing.set(false);
       pool.shutdownNow();
+    }
+  }
+
+  /**
+   * Holds back the result of the next server read a cache makes: the read completes on the server, then waits
+   * for {@link #release()} before the cache sees it, so a test can write in between.
+   */
+  static final class HeldRead {
+    private final AtomicBoolean holdNext;
+    private final CompletableFuture<Void> readDone = new CompletableFuture<>();
+    private final CompletableFuture<Void> released = new CompletableFuture<>();
+
+    HeldRead(boolean holdFirst) {
+      holdNext = new AtomicBoolean(holdFirst);
+    }
+
+    <X> UnaryOperator<CompletableFuture<X>> operator() {
+      return read -> holdNext.getAndSet(false)
+          ? read.thenCompose(v -> {
+            readDone.complete(null);
+            return released.thenApply(x -> v);
+          })
+          : read;
+    }
+
+    void holdNext() {
+      holdNext.set(true);
+    }
+
+    /** Waits until the held read has its answer from the server. */
+    void awaitRead() {
+      readDone.join();
+    }
+
+    void release() {
+      released.complete(null);
     }
   }
 }
