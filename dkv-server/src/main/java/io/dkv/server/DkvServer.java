@@ -406,7 +406,14 @@ public final class DkvServer implements AutoCloseable {
       return this;
     }
 
-    /** Opens the data directory and starts serving. */
+    /**
+     * Opens the data directory and starts serving. A failed start leaves nothing open (no listener, no thread,
+     * no lock on the data directory).
+     *
+     * @throws IOException with a one-line message naming what failed, e.g. {@code cannot listen on
+     *     127.0.0.1:2379: address already in use} (then nothing was created on disk), a data directory that
+     *     cannot be created, or one in use by another server
+     */
     public DkvServer start() throws IOException {
       return new DkvServer(this);
     }

@@ -31,8 +31,11 @@ import org.slf4j.LoggerFactory;
  * <p>Everything runs on one hub thread, so there are no locks: the writer hands over each committed group of
  * events; synced watchers get them straight away; watchers that are behind (a past start revision, or a
  * client that stopped reading) are unsynced and catch up from storage in batches, then join the synced
- * ones. A stream whose gRPC buffer is full is never written to: its watchers drop back to unsynced and
+ * ones. A stream whose transport buffer is full is never written to: its watchers drop back to unsynced and
  * catch up from storage when it drains, so a slow client costs neither memory nor other watchers' time.
+ *
+ * <p>Clients come in through {@link #open}: the transport (the gRPC Watch service) gives a {@link WatchOutput}
+ * and hands each request to the returned {@link Session}.
  */
 public final class WatchHub implements AutoCloseable {
 
