@@ -121,11 +121,11 @@ public final class Main implements Callable<Integer> {
     try {
       server = b.start();
     } catch (IOException e) {
-      // what a user meets (a busy port, an unusable or locked data directory) in one line; the trace at DEBUG
-      // (the logger is looked up here, not in a static field: main() picks the logging configuration first)
-      LoggerFactory.getLogger(Main.class).debug("start-up failed", e);
-      spec.commandLine().getErr().println(spec.name() + ": " + e.getMessage());
-      return EXIT_START_FAILED;
+      // what a user meets (a busy port, an unusable or locked data directory), named in one line
+      return startFailed(e.getMessage(), e);
+    } catch (RuntimeException e) {
+      // anything else (e.g. a corrupt record in the data directory), in one line as well
+      return startFailed("cannot start: " + e, e);
     }
     AtomicBoolean closed = new AtomicBoolean();
     Runnable closeOnce = () -> {
@@ -147,6 +147,14 @@ public final class Main implements Callable<Integer> {
     stop.await();
     closeOnce.run();
     return 0;
+  }
+
+  /** Prints why the server could not start, in one line (the stack trace goes to the log at DEBUG). */
+  private int startFailed(String message, Exception e) {
+    // the logger is looked up here, not in a static field: main() picks the logging configuration first
+    LoggerFactory.getLogger(Main.class).debug("start-up failed", e);
+    spec.commandLine().getErr().println(spec.name() + ": " + message);
+    return EXIT_START_FAILED;
   }
 
   public static void main(String[] args) {

@@ -3,6 +3,7 @@ package io.dkv.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import io.dkv.server.storage.Backend;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -14,10 +15,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.WriteBatch;
 
 /**
- * {@code java -jar dkv-server.jar} that cannot start says why in one line naming what failed, exits
- * non-zero, and (for a busy port) has created nothing on disk. Each case runs {@link Main} in a JVM of its own.
+ * {@code java -jar dkv-server.jar} that cannot start says why in one line naming what failed (no stack trace
+ * at the default log level), exits non-zero, and (for a busy port) has created nothing on disk. Each case runs
+ * {@link Main} in a JVM of its own.
  */
 class MainStartupErrorsTest {
 
@@ -72,6 +75,21 @@ class MainStartupErrorsTest {
     Outcome o = runMain("--data-dir", data.toString(), "--listen-client-urls", "http://127.0.0.1:" + freePort());
     assertEquals(new Outcome(Main.EXIT_START_FAILED,
         List.of("dkv-server: cannot create data directory " + data + ": not a directory (" + data + ")")), o);
+  }
+
+  @Test
+  void aCorruptDataDirectoryIsOneLineWithoutAStackTrace() throws Exception {
+    Path data = dir.resolve("data");
+    try (Backend b = Backend.open(data); WriteBatch wb = new WriteBatch()) {
+      b.putLease(wb, 7, new byte[] {(byte) 0xff}); // not a lease record
+      b.write(wb, true);
+    }
+    Outcome o = runMain("--data-dir", data.toString(), "--listen-client-urls", "http://127.0.0.1:" + freePort());
+    assertEquals(Main.EXIT_START_FAILED, o.exitCode());
+    assertEquals("dkv-server: cannot start: java.lang.IllegalStateException: corrupt lease record 7",
+        o.lines().get(o.lines().size() - 1));
+    assertEquals(List.of(), o.lines().stream().filter(l -> l.startsWith("\tat ") || l.contains("Exception:")
+        && !l.startsWith("dkv-server: ")).toList(), "stack trace lines");
   }
 
   private static ServerSocket occupy() throws IOException {
