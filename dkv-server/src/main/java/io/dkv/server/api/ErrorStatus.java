@@ -84,6 +84,12 @@ final class ErrorStatus {
     return Status.UNKNOWN.withDescription(MISSING_LEADER_KEY);
   }
 
+  /** What etcd's gRPC server (grpc-go) answers a request above its size limit with. */
+  static Status messageTooLarge(int size, long limit) {
+    return Status.RESOURCE_EXHAUSTED.withDescription(
+        String.format("grpc: received message larger than max (%d vs. %d)", size, limit));
+  }
+
   private static Status invalidArgument(String message) {
     return Status.INVALID_ARGUMENT.withDescription(message);
   }
