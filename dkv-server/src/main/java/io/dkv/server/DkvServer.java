@@ -242,6 +242,7 @@ public final class DkvServer implements AutoCloseable {
     return id;
   }
 
+  /** A builder with etcd's defaults (see {@link Builder}); {@link Builder#start()} starts the server. */
   public static Builder builder() {
     return new Builder();
   }
