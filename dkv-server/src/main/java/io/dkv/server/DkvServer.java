@@ -1,17 +1,10 @@
 package io.dkv.server;
 
-import io.dkv.server.api.ClusterService;
+import io.dkv.server.api.EtcdServices;
 import io.dkv.server.api.Headers;
-import io.dkv.server.api.KvService;
-import io.dkv.server.api.LeaseService;
-import io.dkv.server.api.LockService;
-import io.dkv.server.api.ElectionService;
-import io.dkv.server.api.WatchService;
 import io.dkv.server.concurrency.Elections;
 import io.dkv.server.concurrency.CommitFeed;
 import io.dkv.server.concurrency.Locks;
-import io.dkv.server.api.MaintenanceService;
-import io.dkv.server.api.MessageSizeLimit;
 import io.dkv.server.lease.Lessor;
 import io.dkv.server.apply.LocalProposer;
 import io.dkv.server.mvcc.MvccStore;
@@ -80,7 +73,7 @@ public final class DkvServer implements AutoCloseable {
       Headers headers = new Headers(id(backend, "clusterId"), id(backend, "memberId"), 1);
       CommitFeed feed = closer.register(new CommitFeed());
       WatchHub hub = closer.register(new WatchHub(store, headers::at,
-          b.maxRequestBytes + MessageSizeLimit.GRPC_OVERHEAD_BYTES, b.progressNotifyInterval));
+          b.maxRequestBytes + EtcdServices.GRPC_OVERHEAD_BYTES, b.progressNotifyInterval));
       Lessor leases = Lessor.open(backend, store);
       LocalProposer proposer = closer.register(new LocalProposer(store, leases, events -> {
         hub.publish(events);
@@ -97,15 +90,11 @@ public final class DkvServer implements AutoCloseable {
       });
       closer.register(() -> awaitShutdown(maintenance)); // a defragment in progress, before the store closes
 
-      List<ServerServiceDefinition> services = List.of(
-          new KvService(store, proposer, headers, leases, b.maxRequestBytes, b.maxTxnOps).bindService(),
-          new MaintenanceService(store, backend, headers, maintenance).bindService(),
-          new ClusterService(headers, () -> self).bindService(),
-          new WatchService(hub).bindService(),
-          new LeaseService(leases, proposer, store, headers).withLeaseLeases(),
-          new LockService(new Locks(proposer, leases, store, feed), headers).bindService(),
-          new ElectionService(new Elections(proposer, leases, store, feed), headers).bindService());
-      grpc = serveGrpc(b, services.stream().map(s -> intercept(s, b.maxRequestBytes, grpcMetrics)).toList());
+      EtcdServices.Parts parts = new EtcdServices.Parts(store, backend, proposer, leases, hub,
+          new Locks(proposer, leases, store, feed), new Elections(proposer, leases, store, feed), maintenance,
+          () -> self);
+      grpc = serveGrpc(b, EtcdServices.all(parts, headers, b.maxRequestBytes, b.maxTxnOps).stream()
+          .map(s -> withMetrics(s, grpcMetrics)).toList());
       closer.register(this::stopServing);
       closer.register(hub); // again: stopping ends the watch streams first, so that gRPC can drain
       endpoint = "http://" + b.host + ":" + grpc.getPort();
@@ -154,7 +143,7 @@ public final class DkvServer implements AutoCloseable {
   private static Server serveGrpc(Builder b, List<ServerServiceDefinition> services) throws IOException {
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(b.host, b.port))
         .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE,
-            4 * (b.maxRequestBytes + MessageSizeLimit.GRPC_OVERHEAD_BYTES)))
+            4 * (b.maxRequestBytes + EtcdServices.GRPC_OVERHEAD_BYTES)))
         .permitKeepAliveTime(5, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
         // calls run on the event loop that read them: every handler either answers from memory and the
@@ -180,13 +169,12 @@ public final class DkvServer implements AutoCloseable {
     return new IOException("cannot listen on " + host + ":" + port + ": " + reason, e);
   }
 
-  private static ServerServiceDefinition intercept(ServerServiceDefinition service, long maxRequestBytes,
-      GrpcMetrics grpcMetrics) {
+  private static ServerServiceDefinition withMetrics(ServerServiceDefinition service, GrpcMetrics grpcMetrics) {
     if (grpcMetrics == null) {
-      return ServerInterceptors.intercept(service, new MessageSizeLimit(maxRequestBytes));
+      return service;
     }
     grpcMetrics.register(service);
-    return ServerInterceptors.intercept(service, new MessageSizeLimit(maxRequestBytes), grpcMetrics);
+    return ServerInterceptors.intercept(service, grpcMetrics);
   }
 
   /** Refuses new calls, lets running ones finish (up to 5 s), then ends the rest. Idempotent. */

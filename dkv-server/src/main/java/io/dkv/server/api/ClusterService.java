@@ -9,12 +9,12 @@ import io.grpc.stub.StreamObserver;
 import java.util.function.Supplier;
 
 /** Etcd's Cluster service for a one-member cluster: MemberList. */
-public final class ClusterService extends ClusterGrpc.ClusterImplBase {
+final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
   private final Headers headers;
   private final Supplier<Member> self;
 
-  public ClusterService(Headers headers, Supplier<Member> self) {
+  ClusterService(Headers headers, Supplier<Member> self) {
     this.headers = headers;
     this.self = self;
   }

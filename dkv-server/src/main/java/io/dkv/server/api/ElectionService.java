@@ -19,12 +19,12 @@ import java.util.function.Function;
  * Etcd's v3election service. Errors are answered as etcd's service answers them (see
  * {@link ErrorStatus#ofElection}).
  */
-public final class ElectionService extends ElectionGrpc.ElectionImplBase {
+final class ElectionService extends ElectionGrpc.ElectionImplBase {
 
   private final Elections elections;
   private final Headers headers;
 
-  public ElectionService(Elections elections, Headers headers) {
+  ElectionService(Elections elections, Headers headers) {
     this.elections = elections;
     this.headers = headers;
   }

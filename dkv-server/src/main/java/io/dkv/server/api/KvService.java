@@ -19,7 +19,7 @@ import io.etcd.jetcd.api.TxnResponse;
 import io.grpc.stub.StreamObserver;
 
 /** Etcd's KV service: reads on the caller's thread at the committed revision, writes through the proposer. */
-public final class KvService extends KVGrpc.KVImplBase {
+final class KvService extends KVGrpc.KVImplBase {
 
   /** Bytes etcd adds around a request when it wraps it for its log (header and field tags). */
   private static final int LOG_ENTRY_OVERHEAD = 18;
@@ -31,7 +31,7 @@ public final class KvService extends KVGrpc.KVImplBase {
   private final long maxRequestBytes;
   private final int maxTxnOps;
 
-  public KvService(MvccStore store, Proposer proposer, Headers headers, KvOps.LeaseCheck leases,
+  KvService(MvccStore store, Proposer proposer, Headers headers, KvOps.LeaseCheck leases,
       long maxRequestBytes, int maxTxnOps) {
     this.store = store;
     this.proposer = proposer;

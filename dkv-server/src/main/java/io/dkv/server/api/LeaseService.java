@@ -23,7 +23,7 @@ import java.util.Random;
  * Etcd's Lease service. Grants and revokes go through the proposer; keep-alives and queries are answered
  * from the {@link Lessor}'s memory, with the header at the last committed revision, as etcd's leader does.
  */
-public final class LeaseService extends LeaseGrpc.LeaseImplBase {
+final class LeaseService extends LeaseGrpc.LeaseImplBase {
 
   private final Lessor lessor;
   private final Proposer proposer;
@@ -31,7 +31,7 @@ public final class LeaseService extends LeaseGrpc.LeaseImplBase {
   private final Headers headers;
   private final Random ids = new SecureRandom();
 
-  public LeaseService(Lessor lessor, Proposer proposer, MvccStore store, Headers headers) {
+  LeaseService(Lessor lessor, Proposer proposer, MvccStore store, Headers headers) {
     this.lessor = lessor;
     this.proposer = proposer;
     this.store = store;

@@ -11,12 +11,12 @@ import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
 
 /** Etcd's v3lock service: Lock waits for ownership without holding a thread; a canceled Lock gives up its key. */
-public final class LockService extends LockGrpc.LockImplBase {
+final class LockService extends LockGrpc.LockImplBase {
 
   private final Locks locks;
   private final Headers headers;
 
-  public LockService(Locks locks, Headers headers) {
+  LockService(Locks locks, Headers headers) {
     this.locks = locks;
     this.headers = headers;
   }

@@ -18,7 +18,7 @@ import io.grpc.stub.StreamObserver;
 import java.util.concurrent.Executor;
 
 /** Etcd's Maintenance service: Status, Hash, HashKV, Defragment and Alarm (DKV raises no alarms). */
-public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
+final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
 
   /** The etcd API version DKV implements, as Status reports it. */
   public static final String ETCD_VERSION = "3.5.0";
@@ -32,7 +32,7 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
    * {@code slow} runs the calls that scan or rewrite the whole store (hash, hashKV, defragment), so they never
    * hold a gRPC event-loop thread.
    */
-  public MaintenanceService(MvccStore store, Backend backend, Headers headers, Executor slow) {
+  MaintenanceService(MvccStore store, Backend backend, Headers headers, Executor slow) {
     this.store = store;
     this.backend = backend;
     this.headers = headers;

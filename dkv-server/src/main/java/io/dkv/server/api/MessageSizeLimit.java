@@ -11,14 +11,14 @@ import io.grpc.ServerInterceptor;
  * Rejects a received message over etcd's gRPC limit (the request limit plus 512 KiB) with the status and
  * message etcd's gRPC server gives.
  */
-public final class MessageSizeLimit implements ServerInterceptor {
+final class MessageSizeLimit implements ServerInterceptor {
 
   /** What etcd allows a gRPC message beyond --max-request-bytes. */
   public static final int GRPC_OVERHEAD_BYTES = 512 * 1024;
 
   private final long limit;
 
-  public MessageSizeLimit(long maxRequestBytes) {
+  MessageSizeLimit(long maxRequestBytes) {
     this.limit = maxRequestBytes + GRPC_OVERHEAD_BYTES;
   }
 

@@ -17,7 +17,7 @@ import io.grpc.stub.StreamObserver;
  * thread that received them (so a watch's start revision is the one committed when it arrived), responses
  * come from the hub thread, written with {@link WatchHub#RESPONSE_MARSHALLER}.
  */
-public final class WatchService {
+final class WatchService {
 
   /**
    * How much a stream may have queued before it counts as not ready (gRPC's default is 32 KiB): enough to
@@ -27,7 +27,7 @@ public final class WatchService {
 
   private final WatchHub hub;
 
-  public WatchService(WatchHub hub) {
+  WatchService(WatchHub hub) {
     this.hub = hub;
   }
 

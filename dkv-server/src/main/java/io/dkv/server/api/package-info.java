@@ -4,7 +4,8 @@
  * etcd's exact codes and messages ({@code ErrorStatus}, as etcd's {@code v3rpc/rpctypes}).
  *
  * <p>Owns the protocol: translating calls into reads of the store, writes for the proposer and sessions of the
- * watch hub, and answers back. Holds no state of its own beyond a call. May depend on {@code apply},
+ * watch hub, and answers back. Holds no state of its own beyond a call. Its entry point is
+ * {@link io.dkv.server.api.EtcdServices}; the services themselves are package-private. May depend on {@code apply},
  * {@code mvcc}, {@code watch}, {@code lease}, {@code concurrency} and {@code storage}; nothing but
  * {@code io.dkv.server} depends on it.
  *

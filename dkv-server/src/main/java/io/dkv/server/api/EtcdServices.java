@@ -1,0 +1,54 @@
+package io.dkv.server.api;
+
+import io.dkv.server.apply.Proposer;
+import io.dkv.server.concurrency.Elections;
+import io.dkv.server.concurrency.Locks;
+import io.dkv.server.lease.Lessor;
+import io.dkv.server.mvcc.MvccStore;
+import io.dkv.server.storage.Backend;
+import io.dkv.server.watch.WatchHub;
+import io.etcd.jetcd.api.Member;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
+
+/**
+ * The etcd v3 API of one member, as gRPC services ready to add to a server: KV, Watch, Lease, Lock, Election,
+ * Maintenance and Cluster, each checking the size of what it receives as etcd does. The services themselves
+ * are internal to this package.
+ */
+public final class EtcdServices {
+
+  /** What etcd allows a gRPC message beyond --max-request-bytes. */
+  public static final int GRPC_OVERHEAD_BYTES = MessageSizeLimit.GRPC_OVERHEAD_BYTES;
+
+  private EtcdServices() {}
+
+  /**
+   * The member's parts the services serve.
+   *
+   * @param maintenance runs whole-store work (hashes, defragment) off the gRPC threads
+   * @param self the member as the Cluster service lists it
+   */
+  public record Parts(MvccStore store, Backend backend, Proposer proposer, Lessor leases, WatchHub watches,
+      Locks locks, Elections elections, Executor maintenance, Supplier<Member> self) {}
+
+  /**
+   * Every service, with etcd's limits: {@code maxRequestBytes} (--max-request-bytes) and {@code maxTxnOps}
+   * (--max-txn-ops).
+   */
+  public static List<ServerServiceDefinition> all(Parts p, Headers headers, long maxRequestBytes, int maxTxnOps) {
+    MessageSizeLimit sizeLimit = new MessageSizeLimit(maxRequestBytes);
+    return List.of(
+        new KvService(p.store(), p.proposer(), headers, p.leases(), maxRequestBytes, maxTxnOps).bindService(),
+        new MaintenanceService(p.store(), p.backend(), headers, p.maintenance()).bindService(),
+        new ClusterService(headers, p.self()).bindService(),
+        new WatchService(p.watches()).bindService(),
+        new LeaseService(p.leases(), p.proposer(), p.store(), headers).withLeaseLeases(),
+        new LockService(p.locks(), headers).bindService(),
+        new ElectionService(p.elections(), headers).bindService())
+        .stream().map(s -> ServerInterceptors.intercept(s, sizeLimit)).toList();
+  }
+}
