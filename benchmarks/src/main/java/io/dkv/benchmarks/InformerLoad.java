@@ -213,7 +213,7 @@ public final class InformerLoad implements Callable<Integer> {
 
           private void record(byte[] value) {
             long sent = ByteBuffer.wrap(value).getLong();
-            if (sent >= measureFrom[0]) { // one dispatcher thread calls this handler: no lock needed
+            if (sent >= measureFrom[0]) { // one listener thread calls this handler: no lock needed
               h.recordValue(Math.min(h.getHighestTrackableValue(), (System.nanoTime() - sent) / 1000));
             }
           }

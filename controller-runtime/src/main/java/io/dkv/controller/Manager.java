@@ -1,5 +1,6 @@
 package io.dkv.controller;
 
+import io.dkv.client.FencingToken;
 import io.dkv.informer.SharedIndexInformer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;

@@ -6,10 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
-import io.dkv.informer.ListerWatchers;
-import io.dkv.informer.SharedIndexInformer;
+import io.dkv.client.FencingToken;
 import io.dkv.client.testing.ServerTestBase;
 import io.dkv.client.testing.TestServer;
+import io.dkv.informer.ListerWatchers;
+import io.dkv.informer.SharedIndexInformer;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -115,7 +116,7 @@ abstract class ControllerE2EContract extends ServerTestBase {
           .build(request -> {
             FencingToken token = manager.fencingToken().orElseThrow(() -> new TerminalException("not leading"));
             Job job = jobs.lister().get(request.key()).orElseThrow();
-            if (!token.put(client, p + "status/" + job.id(), "spec " + job.spec()).succeeded()) {
+            if (!token.put(client, p + "status/" + job.id(), "spec " + job.spec()).applied()) {
               throw new TerminalException("fenced write refused");
             }
             return Result.done();

@@ -2,7 +2,8 @@ package io.dkv.controller;
 
 import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
-import io.dkv.client.GuardedResult;
+import io.dkv.client.FencedWrite;
+import io.dkv.client.FencingToken;
 import io.dkv.informer.ListerWatchers;
 import io.dkv.informer.SharedIndexInformer;
 import java.net.InetSocketAddress;
@@ -74,8 +75,8 @@ final class GuideSnippets {
     return request -> {
       FencingToken token = manager.fencingToken()
           .orElseThrow(() -> new TerminalException("not leading"));
-      GuardedResult r = token.put(client, "/status" + request.key(), "scheduled");
-      if (!r.succeeded()) {
+      FencedWrite r = token.put(client, "/status" + request.key(), "scheduled");
+      if (!r.applied()) {
         throw new TerminalException("lost leadership; a newer leader owns " + request.key());
       }
       return Result.done();

@@ -18,6 +18,11 @@ package io.dkv.client;
  */
 public record Versioned<T>(String key, T value, long createRevision, long modRevision, long version, long lease) {
 
+  /** The same key and revisions with another value (for instance a trimmed copy of this one). */
+  public <U> Versioned<U> withValue(U newValue) {
+    return new Versioned<>(key, newValue, createRevision, modRevision, version, lease);
+  }
+
   static <T> Versioned<T> of(io.etcd.jetcd.KeyValue kv, Codec<T> codec) {
     return new Versioned<>(Keys.string(kv.getKey()), codec.decode(kv.getValue().getBytes()), kv.getCreateRevision(),
         kv.getModRevision(), kv.getVersion(), kv.getLease());

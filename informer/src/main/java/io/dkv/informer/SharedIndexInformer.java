@@ -72,7 +72,7 @@ public interface SharedIndexInformer<T> extends AutoCloseable {
    */
   AuditReport audit();
 
-  /** Stops watching and every handler's dispatcher. */
+  /** Stops watching and every handler's listener. */
   @Override
   void close();
 }

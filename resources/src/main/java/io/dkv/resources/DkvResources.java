@@ -27,14 +27,14 @@ public final class DkvResources {
   private final DkvClient client;
   private final String prefix;
   private final Clock clock;
-  private final Store store;
+  private final ObjectStore store;
   private final Json json = new Json();
 
   private DkvResources(Builder b) {
     this.client = b.client;
     this.prefix = b.prefix;
     this.clock = b.clock;
-    this.store = new Store(client, json, b.requestTimeout);
+    this.store = new ObjectStore(client, json, b.requestTimeout);
   }
 
   /** Resources under {@code /registry} with the default options. */

@@ -19,9 +19,9 @@ import org.slf4j.LoggerFactory;
  * ({@code before}), the newest state ({@code after}) and whether the key was deleted in between; it is handed
  * over as the one or two calls that lead from the first to the second.
  */
-final class Dispatcher<T> implements HandlerRegistration {
+final class ProcessorListener<T> implements HandlerRegistration {
 
-  private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+  private static final Logger log = LoggerFactory.getLogger(ProcessorListener.class);
 
   /** What is pending for one key. */
   private static final class Pending<T> {
@@ -44,7 +44,7 @@ final class Dispatcher<T> implements HandlerRegistration {
   private boolean removed;
   private int initialPending;
 
-  Dispatcher(ResourceEventHandler<T> handler, Executor pool, BooleanSupplier informerSynced) {
+  ProcessorListener(ResourceEventHandler<T> handler, Executor pool, BooleanSupplier informerSynced) {
     this.handler = handler;
     this.pool = pool;
     this.informerSynced = informerSynced;
