@@ -30,7 +30,8 @@ abstract class UpperCaseControllerContract extends ServerTestBase {
     super(server);
   }
 
-  // the newcomer's controller, as the guide would have it written
+  // the newcomer's controller, as docs/controller.md shows it
+  // region upper-case-controller
   static Manager upperCaseController(DkvClient client) {
     SharedIndexInformer<Versioned<String>> in =
         SharedIndexInformer.builder(ListerWatchers.etcd(client, "in/", Codec.string())).build();
@@ -60,6 +61,7 @@ abstract class UpperCaseControllerContract extends ServerTestBase {
     manager.start();
     return manager;
   }
+  // endregion
 
   private Map<String, String> outputs() {
     Map<String, String> out = new TreeMap<>();

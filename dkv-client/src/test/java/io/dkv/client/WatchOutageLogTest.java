@@ -8,7 +8,10 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
-import io.dkv.server.DkvServer;
+import io.dkv.server.testing.DkvProcess;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -24,6 +27,8 @@ import org.slf4j.LoggerFactory;
  */
 class WatchOutageLogTest {
 
+  private static final List<String> JVM = List.of("-Xmx128m", "-XX:TieredStopAtLevel=1");
+
   @Test
   void oneLineWhenTheServerIsLostAndOneWhenTheWatchResumes(@TempDir Path dir) throws Exception {
     Logger logger = (Logger) LoggerFactory.getLogger(Watcher.class);
@@ -32,7 +37,7 @@ class WatchOutageLogTest {
     Level level = logger.getLevel();
     logger.setLevel(Level.DEBUG);
     logger.addAppender(appender);
-    DkvServer server = DkvServer.builder().dataDir(dir.resolve("data")).port(0).start();
+    DkvProcess server = DkvProcess.start(dir.resolve("data"), 0, JVM);
     int port = server.port();
     List<WatchEvent<String>> events = new CopyOnWriteArrayList<>();
     try (DkvClient client = DkvClient.builder().endpoints(server.endpoint()).requestTimeout(Duration.ofSeconds(10))
@@ -41,11 +46,13 @@ class WatchOutageLogTest {
             .backoff(Duration.ofMillis(20), Duration.ofMillis(100)).build(), events::add)) {
       long first = client.put("orders/1", "a");
       await().atMost(Duration.ofSeconds(30)).until(() -> watch.revision() >= first);
-      server.close();
+      server.kill();
       await().atMost(Duration.ofSeconds(30)).until(() -> count(appender, Level.WARN) == 1);
-      // the watch keeps trying while the server is away: those attempts fail, and are DEBUG lines only
-      await().atMost(Duration.ofSeconds(30)).until(() -> count(appender, Level.DEBUG) >= 2);
-      server = DkvServer.builder().dataDir(dir.resolve("data")).port(port).start();
+      // then a server that answers every watch with an error: every attempt to resume fails, each a DEBUG line
+      try (Failing failing = new Failing(port)) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> count(appender, Level.DEBUG) >= 3);
+      }
+      server = DkvProcess.start(dir.resolve("data"), port, JVM);
       await().atMost(Duration.ofSeconds(60)).until(() -> count(appender, Level.INFO) == 1);
       long second = client.put("orders/2", "b");
       await().atMost(Duration.ofSeconds(30)).until(() -> watch.revision() >= second);
@@ -71,6 +78,24 @@ class WatchOutageLogTest {
 
   private static long count(Recording appender, Level level) {
     return appender.list.stream().filter(e -> e.getLevel() == level).count();
+  }
+
+  /**
+   * A gRPC server on the port that serves nothing, so every watch gets UNIMPLEMENTED at once: a server that is
+   * there but cannot serve (jetcd waits silently while nothing listens, so this is what makes attempts fail).
+   */
+  static final class Failing implements AutoCloseable {
+    private final io.grpc.Server server;
+
+    Failing(int port) throws IOException {
+      server = io.grpc.netty.NettyServerBuilder
+          .forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)).build().start();
+    }
+
+    @Override
+    public void close() throws Exception {
+      server.shutdownNow().awaitTermination();
+    }
   }
 
   /** A thread-safe list appender (logback's ListAppender is read here while the watch thread appends). */

@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One handler's queue of notifications and the task that hands them over, one at a time, on a thread of a
- * shared pool (so a slow handler holds only its own thread).
+ * shared pool (so a slow handler holds only its own thread); client-go's processorListener.
  *
  * <p>Notifications wait per key: while one is pending for a key, later changes of that key merge into it,
  * so the backlog never exceeds the number of keys and the handler sees, per key, an ordered subsequence of the

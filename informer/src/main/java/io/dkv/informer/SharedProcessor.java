@@ -3,7 +3,10 @@ package io.dkv.informer;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** Hands each change of the cache to every handler's listener. Called with the reflector's lock held. */
+/**
+ * Hands each change of the cache to every handler's {@link ProcessorListener} (client-go's sharedProcessor). Called
+ * with the reflector's lock held.
+ */
 final class SharedProcessor<T> {
   private final List<ProcessorListener<T>> listeners = new CopyOnWriteArrayList<>();
 
