@@ -1,6 +1,6 @@
 package io.dkv.controller;
 
-import io.dkv.client.testing.TestServer;
+import io.dkv.testing.TestServer;
 
 /** The upper-case controller on an in-process dkv-server. */
 class DkvUpperCaseControllerTest extends UpperCaseControllerContract {

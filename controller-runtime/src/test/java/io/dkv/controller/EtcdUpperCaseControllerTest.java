@@ -1,6 +1,6 @@
 package io.dkv.controller;
 
-import io.dkv.client.testing.TestServer;
+import io.dkv.testing.TestServer;
 
 /** The upper-case controller on a real etcd. */
 class EtcdUpperCaseControllerTest extends UpperCaseControllerContract {

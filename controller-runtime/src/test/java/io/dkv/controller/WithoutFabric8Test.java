@@ -4,8 +4,8 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.dkv.client.testing.ServerTestBase;
-import io.dkv.client.testing.TestServer;
+import io.dkv.testing.ServerTestBase;
+import io.dkv.testing.TestServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URL;
