@@ -1,7 +1,9 @@
 package io.dkv.client;
 
 /**
- * A value read from the store with its revision metadata, as etcd reports it.
+ * A value read from the store with its revision metadata, as etcd reports it. It is also the object of every
+ * etcd source: {@link ListWatch} items and changes, and so the objects of informers over etcd, which therefore
+ * always know their key (as Kubernetes objects carry their metadata).
  *
  * <pre>{@code
  * Versioned<String> v = client.get("config/mode").orElseThrow();

@@ -124,7 +124,10 @@ public final class DkvResources {
       return this;
     }
 
-    /** How long one request to the store may take (default 30 s). */
+    /**
+     * How long one read or write of the store may take (default 30 s); the lists of its informer sources wait the
+     * {@link DkvClient}'s own request timeout.
+     */
     public Builder requestTimeout(Duration timeout) {
       Objects.requireNonNull(timeout, "timeout");
       if (timeout.isNegative() || timeout.isZero()) {

@@ -52,10 +52,6 @@ final class ObjectStore {
     return client;
   }
 
-  Duration timeout() {
-    return timeout;
-  }
-
   Optional<Stored> get(String key) {
     GetResponse r = await(kv.get(bytes(key)));
     return r.getKvs().isEmpty() ? Optional.empty() : Optional.of(stored(r.getKvs().get(0)));

@@ -68,6 +68,8 @@ class ClientGuideTest {
       client.put("orders/lw2", new ClientGuide.Order("lw2", 2));
       client.delete("orders/lw");
       await().until(() -> cache.get("orders/lw2") != null && !cache.containsKey("orders/lw"));
+    } finally {
+      client.delete("orders/lw2"); // the other tests watch orders/ too
     }
   }
 
