@@ -210,7 +210,9 @@ public final class ListWatch<T> {
   public interface Sink<T> {
 
     /**
-     * The changes of one response: every change of one or more whole revisions, in revision order.
+     * The changes of one response: every change of one or more whole revisions, in revision order. The list may
+     * be empty when every change of the response concerned values that are absent for this source (rejected by
+     * the filter before and after); {@code serverRevision} still tells how far the server is.
      *
      * @param serverRevision the server's latest revision when it sent them (may be ahead of the changes)
      */
