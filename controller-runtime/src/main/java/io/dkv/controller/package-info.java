@@ -10,10 +10,10 @@
  *     .build();
  * manager.add(Controller.builder("jobs")
  *     .meterRegistry(manager.meterRegistry())
- *     .forResource(jobs, (Job j) -> Request.ofKey("/jobs/" + j.id()))
+ *     .forResource(jobs)                // jobs: an informer of Versioned<Job>; requests are their keys
  *     .workers(4)
  *     .build(request -> {
- *       Optional<Job> job = jobs.lister().get(request.key());
+ *       Optional<Versioned<Job>> job = jobs.lister().get(request.key());
  *       ...
  *       return Result.done();
  *     }));
