@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  *       from a list, {@link Sink#historyGone} from a watch.</li>
  *   <li><b>Delivery</b>: each watch calls its sink from one thread at a time, never from jetcd's threads, in
  *       order. A sink call that throws is logged and the watch goes on. After {@link Watch#close()} returns no
- *       sink call starts (one already running on another thread finishes). {@code closed} and
+ *       sink call runs or starts (close waits for one in progress on another thread). {@code closed} and
  *       {@code historyGone} are the last calls of a watch.</li>
  *   <li><b>Values the codec cannot decode</b> (it throws or returns null) are logged at ERROR once per key and
  *       revision, and the key is treated as absent: lists leave it out, a write of it is a
@@ -242,7 +242,11 @@ public final class ListWatch<T> {
   /** An open watch. */
   public interface Watch extends AutoCloseable {
 
-    /** Stops the watch: no sink call starts after it returns. Idempotent; never throws; callable from the sink. */
+    /**
+     * Stops the watch. When it returns no sink call runs or starts: it waits for a call in progress on another
+     * thread (so do not call it holding a lock the sink takes); called from the sink itself it returns at once,
+     * and that call finishes. Idempotent; never throws.
+     */
     @Override
     void close();
 
@@ -452,8 +456,8 @@ public final class ListWatch<T> {
     @Override
     public void close() {
       ended = true;
-      delivery.close();
       closeWatcher();
+      delivery.close();
     }
 
     void closeWatcher() {

@@ -280,20 +280,37 @@ final class Watcher<T> implements Subscription {
     }
   }
 
+  /**
+   * Closes the current watch; call with the lock held, from that watch's own delivery thread only (its sink
+   * calls: closing returns at once there). From other threads use {@link #detachCurrent()}.
+   */
   private void closeCurrent() {
-    ListWatch.Watch w = current;
-    current = null;
+    ListWatch.Watch w = detachCurrent();
     if (w != null) {
       w.close();
     }
   }
 
+  /**
+   * Forgets the current watch and returns it, to be closed once the lock is released: closing waits for a sink
+   * call in progress, which may be waiting for the lock. Call with the lock held.
+   */
+  private ListWatch.Watch detachCurrent() {
+    ListWatch.Watch w = current;
+    current = null;
+    return w;
+  }
+
   /** Drops the server watch and opens none until {@link #resume()}, as if disconnected; for tests. */
   void suspend() {
+    ListWatch.Watch w;
     synchronized (lock) {
       suspended = true;
       generation++;
-      closeCurrent();
+      w = detachCurrent();
+    }
+    if (w != null) {
+      w.close();
     }
   }
 
@@ -314,10 +331,14 @@ final class Watcher<T> implements Subscription {
 
   @Override
   public void close() {
+    ListWatch.Watch w;
     synchronized (lock) {
       closed = true;
       generation++;
-      closeCurrent();
+      w = detachCurrent();
+    }
+    if (w != null) {
+      w.close(); // outside the lock: it waits for a delivery in progress, which may be waiting for the lock
     }
   }
 }

@@ -2,6 +2,7 @@ package io.dkv.client;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -102,7 +103,7 @@ class SerialExecutorTest {
   }
 
   @Test
-  void afterCloseNoTaskStartsAndPendingOnesAreDropped() throws Exception {
+  void closeWaitsForTheRunningTaskThenNothingRuns() throws Exception {
     SerialExecutor serial = new SerialExecutor(pool, "closing");
     CountDownLatch inFirst = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
@@ -121,16 +122,71 @@ class SerialExecutorTest {
       serial.execute(later::incrementAndGet);
     }
     assertTrue(inFirst.await(10, TimeUnit.SECONDS));
-    serial.close();                      // does not wait for the running task
-    serial.execute(later::incrementAndGet);
+    AtomicBoolean closeReturned = new AtomicBoolean();
+    AtomicBoolean finishedWhenCloseReturned = new AtomicBoolean();
+    Thread closer = new Thread(() -> {
+      serial.close();
+      finishedWhenCloseReturned.set(firstFinished.get());
+      closeReturned.set(true);
+    });
+    closer.start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> closer.getState() == Thread.State.WAITING);
+    assertFalse(closeReturned.get(), "close() returned while a task was running");
+    serial.execute(later::incrementAndGet); // dropped: closed
     release.countDown();
-    await().atMost(Duration.ofSeconds(10)).untilTrue(firstFinished);
+    closer.join(10_000);
+    assertTrue(closeReturned.get());
+    assertTrue(finishedWhenCloseReturned.get(), "close() returned before the running task ended");
     // whatever was queued would run right after the first task: give it the chance, then check it did not
     CountDownLatch probe = new CountDownLatch(1);
     pool.execute(probe::countDown);
     assertTrue(probe.await(10, TimeUnit.SECONDS));
     assertEquals(0, later.get());
     assertTrue(serial.isClosed());
+  }
+
+  @Test
+  void closeFromATaskReturnsAtOnceAndTheTaskFinishes() {
+    SerialExecutor serial = new SerialExecutor(pool, "self-closing");
+    List<String> ran = new CopyOnWriteArrayList<>();
+    serial.execute(() -> {
+      serial.close();
+      ran.add("after close, in the closing task");
+    });
+    serial.execute(() -> ran.add("never"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> ran.size() == 1);
+    assertEquals(List.of("after close, in the closing task"), ran);
+  }
+
+  @Test
+  void underConcurrentCloseNoTaskStartsAfterCloseReturned() throws Exception {
+    for (int round = 0; round < 100; round++) {
+      SerialExecutor serial = new SerialExecutor(pool, "racing");
+      AtomicBoolean closed = new AtomicBoolean();
+      AtomicInteger late = new AtomicInteger();
+      AtomicInteger ran = new AtomicInteger();
+      Thread feeder = new Thread(() -> {
+        for (int i = 0; i < 1_000; i++) {
+          serial.execute(() -> {
+            if (closed.get()) {
+              late.incrementAndGet();
+            }
+            ran.incrementAndGet();
+          });
+        }
+      });
+      feeder.start();
+      await().atMost(Duration.ofSeconds(10)).until(() -> ran.get() > 0 || !feeder.isAlive());
+      serial.close();
+      closed.set(true);
+      feeder.join();
+      CountDownLatch probe = new CountDownLatch(8);
+      for (int i = 0; i < 8; i++) {
+        pool.execute(probe::countDown);
+      }
+      assertTrue(probe.await(10, TimeUnit.SECONDS));
+      assertEquals(0, late.get(), "round " + round + ": a task started after close() returned");
+    }
   }
 
   @Test
