@@ -20,8 +20,9 @@ import io.grpc.Status;
  *       is back.
  *   <li>A call that failed for want of a connection says so: its status description (which jetcd turns into its
  *       exception's message) names the endpoints and the cause, like
- *       {@code cannot reach 127.0.0.1:2379: connection refused}. Statuses sent by a server are left as they are
- *       (jetcd and the primitives match some of them by their exact text).
+ *       {@code cannot reach 127.0.0.1:2379: connection refused}, or {@code connection to 127.0.0.1:2379 failed: ...}
+ *       for a connection lost during the call. Statuses sent by a server ({@code etcdserver: ...}) are left as
+ *       they are (jetcd and the primitives match some of them by their exact text).
  * </ul>
  */
 final class CallPolicy implements ClientInterceptor {
@@ -50,16 +51,20 @@ final class CallPolicy implements ClientInterceptor {
 
   /** The status with a description naming the endpoints and the cause, when the failure is a connection's. */
   Status explain(Status status) {
-    if (status.isOk() || status.getCause() == null) {
-      return status; // from a server (or a cancellation): keep its exact text
+    if (status.isOk()) {
+      return status;
     }
-    String why = Failures.connectionFailure(status.getCause(), endpoints.tls());
-    if (why != null) {
-      return status.withDescription("cannot reach " + endpoints + ": " + why);
+    if (status.getCause() != null) {
+      String why = Failures.connectionFailure(status.getCause(), endpoints.tls());
+      if (why != null) {
+        return status.withDescription("cannot reach " + endpoints + ": " + why);
+      }
     }
-    if (status.getCode() == Status.Code.UNAVAILABLE) {
-      return status.withDescription("connection to " + endpoints + " failed: " + status.getDescription() + " ("
-          + status.getCause() + ")");
+    String description = status.getDescription();
+    // a server's own UNAVAILABLE ("etcdserver: no leader", ...) keeps its exact text: jetcd matches it
+    if (status.getCode() == Status.Code.UNAVAILABLE && (description == null || !description.startsWith("etcdserver:"))) {
+      return status.withDescription("connection to " + endpoints + " failed: " + description
+          + (status.getCause() == null ? "" : " (" + status.getCause() + ")"));
     }
     return status;
   }

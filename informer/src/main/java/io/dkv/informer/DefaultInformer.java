@@ -168,6 +168,11 @@ final class DefaultInformer<T> implements SharedIndexInformer<T> {
   }
 
   @Override
+  public java.util.Optional<Throwable> lastError() {
+    return reflector.lastError();
+  }
+
+  @Override
   public CompletableFuture<Void> stopped() {
     return stopped;
   }

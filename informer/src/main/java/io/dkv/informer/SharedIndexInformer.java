@@ -55,6 +55,16 @@ public interface SharedIndexInformer<T> extends AutoCloseable {
   boolean isWatching();
 
   /**
+   * Why the informer's source failed the last time, as long as it has not answered since: the error of the last
+   * failed list or watch (for an etcd source, like {@code cannot reach 127.0.0.1:2379: connection refused}), or
+   * the error it stopped on. Empty while the source answers, and before the first failure. For messages such as
+   * "not synced because ..."; the default (for implementations that do not track it) is empty.
+   */
+  default java.util.Optional<Throwable> lastError() {
+    return java.util.Optional.empty();
+  }
+
+  /**
    * Completes when the informer stops: normally after {@link #close()}, exceptionally with the cause when
    * the {@link ErrorHandler} decides to stop.
    */
