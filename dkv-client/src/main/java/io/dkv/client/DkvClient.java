@@ -60,6 +60,7 @@ public final class DkvClient implements AutoCloseable {
   private final DkvServer embedded;
   private final ScheduledExecutorService scheduler;
   private final Leases leases;
+  private final Optional<Reconnector> reconnector;
   private final java.util.concurrent.ExecutorService callbacks;
 
   private DkvClient(Client jetcd, Endpoints endpoints, Duration requestTimeout, DkvServer embedded) {
@@ -78,7 +79,7 @@ public final class DkvClient implements AutoCloseable {
       return t;
     });
     this.leases = new Leases(this);
-    Reconnector.start(jetcd, scheduler, endpoints);
+    this.reconnector = Reconnector.start(jetcd, scheduler, endpoints);
   }
 
   /**
@@ -385,6 +386,11 @@ public final class DkvClient implements AutoCloseable {
 
   ScheduledExecutorService scheduler() {
     return scheduler;
+  }
+
+  /** What finds a returning server within a second (empty if jetcd's channel could not be reached). */
+  Optional<Reconnector> reconnector() {
+    return reconnector;
   }
 
   static ByteSequence key(String key) {

@@ -36,7 +36,7 @@ final class Reconnector {
   private final ScheduledExecutorService scheduler;
   private final String endpoints;
   private long delayNanos = MIN_DELAY.toNanos(); // only touched by the scheduler's one thread
-  private int resets;
+  private volatile int resets;
 
   private Reconnector(ManagedChannel channel, ScheduledExecutorService scheduler, String endpoints) {
     this.channel = channel;

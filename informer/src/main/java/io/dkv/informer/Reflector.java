@@ -207,8 +207,8 @@ final class Reflector<T> implements Runnable {
     lastError = null;
     if (lost.compareAndSet(true, false)) {
       long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lostAtNanos);
-      log.info("informer {}: source {} answers again; {} (after {} failed attempts in {} ms)", name,
-          source.description(), how, attempts, ms);
+      log.info("informer {}: source {} answers again; {} (after {} failed attempt{} in {} ms)", name,
+          source.description(), how, attempts, attempts == 1 ? "" : "s", ms);
     }
   }
 

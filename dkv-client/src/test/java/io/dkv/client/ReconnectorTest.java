@@ -1,0 +1,56 @@
+package io.dkv.client;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dkv.client.testing.TestServer;
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The reconnect policy: jetcd's channel is found (by reflection, so this fails when a jetcd upgrade moves it), and
+ * while no server answers the client cuts gRPC's reconnect backoff short about once a second. (That a worker and a
+ * controller act within 2 s of a server's return after a 45 s outage is {@code OutageRecoveryTest} in
+ * controller-runtime.)
+ */
+class ReconnectorTest {
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void findsJetcdsChannelAndUsesItForRequests() throws Exception {
+    try (TestServer.Running server = TestServer.DKV.start(dir.resolve("dkv"));
+        DkvClient client = DkvClient.connect(server.endpoint())) {
+      assertTrue(client.reconnector().isPresent(), "the reconnector started");
+      ManagedChannel channel = Reconnector.channelOf(client.jetcd());
+      assertNotNull(channel);
+      client.put("k", "v");
+      assertEquals(ConnectivityState.READY, channel.getState(false), "the channel that carried the request");
+    }
+  }
+
+  @Test
+  void whileNoServerAnswersTheBackoffIsCutShortAboutOnceASecond() throws IOException {
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    try (DkvClient client = DkvClient.builder().endpoints("127.0.0.1:" + port).build()) {
+      assertThrows(DkvException.class, () -> client.get("k"));
+      Reconnector r = client.reconnector().orElseThrow();
+      // 100, 200, 400, 800 ms, then every second: at least 5 cuts in 4 s (gRPC alone: 3 attempts, 1 + 1.6 s apart)
+      await().atMost(Duration.ofSeconds(8)).until(() -> r.resets() >= 5);
+    }
+  }
+}
