@@ -1,12 +1,13 @@
 package io.dkv.benchmarks;
 
+import io.dkv.testing.Ports;
 import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
 import io.dkv.informer.ListerWatchers;
 import io.dkv.informer.ResourceEventHandler;
 import io.dkv.informer.SharedIndexInformer;
-import io.dkv.server.testing.DkvProcess;
-import io.dkv.server.testing.EtcdProcess;
+import io.dkv.testing.DkvProcess;
+import io.dkv.testing.EtcdProcess;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
 import java.io.IOException;

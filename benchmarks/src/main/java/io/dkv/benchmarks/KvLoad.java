@@ -1,7 +1,7 @@
 package io.dkv.benchmarks;
 
-import io.dkv.server.testing.DkvProcess;
-import io.dkv.server.testing.EtcdProcess;
+import io.dkv.testing.DkvProcess;
+import io.dkv.testing.EtcdProcess;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;

@@ -1,6 +1,6 @@
 package io.dkv.benchmarks;
 
-import io.dkv.server.testing.EtcdProcess;
+import io.dkv.testing.EtcdProcess;
 import java.io.IOException;
 import java.util.Set;
 import java.util.stream.Collectors;

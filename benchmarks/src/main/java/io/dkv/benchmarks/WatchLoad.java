@@ -1,7 +1,7 @@
 package io.dkv.benchmarks;
 
 import com.google.protobuf.ByteString;
-import io.dkv.server.testing.DkvProcess;
+import io.dkv.testing.DkvProcess;
 import io.etcd.jetcd.api.KVGrpc;
 import io.etcd.jetcd.api.PutRequest;
 import io.etcd.jetcd.api.PutResponse;

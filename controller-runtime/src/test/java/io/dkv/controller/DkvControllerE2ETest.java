@@ -1,6 +1,6 @@
 package io.dkv.controller;
 
-import io.dkv.client.testing.TestServer;
+import io.dkv.testing.TestServer;
 
 /** Controllers over DKV informers on an in-process dkv-server. */
 class DkvControllerE2ETest extends ControllerE2EContract {

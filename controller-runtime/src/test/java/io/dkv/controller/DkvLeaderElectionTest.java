@@ -1,6 +1,6 @@
 package io.dkv.controller;
 
-import io.dkv.client.testing.TestServer;
+import io.dkv.testing.TestServer;
 
 /** Leader election of managers on an in-process dkv-server. */
 class DkvLeaderElectionTest extends LeaderElectionContract {

@@ -1,6 +1,6 @@
 package io.dkv.controller;
 
-import io.dkv.client.testing.TestServer;
+import io.dkv.testing.TestServer;
 
 /** Controllers over DKV informers on a real etcd (skipped without the binary, unless -Detcd.required=true). */
 class EtcdControllerE2ETest extends ControllerE2EContract {

@@ -1,6 +1,6 @@
 package io.dkv.controller;
 
-import io.dkv.client.testing.TestServer;
+import io.dkv.testing.TestServer;
 
 /** Leader election of managers on a real etcd (skipped without the binary, unless -Detcd.required=true). */
 class EtcdLeaderElectionTest extends LeaderElectionContract {

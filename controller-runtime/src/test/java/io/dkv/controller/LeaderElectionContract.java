@@ -1,5 +1,6 @@
 package io.dkv.controller;
 
+import io.dkv.testing.TcpProxy;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -11,8 +12,8 @@ import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
 import io.dkv.client.GuardedResult;
 import io.dkv.client.Versioned;
-import io.dkv.client.testing.ServerTestBase;
-import io.dkv.client.testing.TestServer;
+import io.dkv.testing.ServerTestBase;
+import io.dkv.testing.TestServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -190,18 +191,18 @@ abstract class LeaderElectionContract extends ServerTestBase {
   void aPartitionedLeaderStopsBeforeItsLeaseExpiresAndOnlyThenAnotherLeads() throws Exception {
     String prefix = "/le" + IDS.incrementAndGet() + "/";
     Shared shared = new Shared();
-    List<BlackHoleProxy> proxies = new ArrayList<>();
+    List<TcpProxy> proxies = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      BlackHoleProxy p = new BlackHoleProxy(endpoint);
+      TcpProxy p = new TcpProxy(endpoint);
       proxies.add(p);
       toClose.add(p); // closed after the candidates
     }
-    List<Candidate> cs = startCandidates(prefix, proxies.stream().map(BlackHoleProxy::endpoint).toList(), shared);
+    List<Candidate> cs = startCandidates(prefix, proxies.stream().map(TcpProxy::endpoint).toList(), shared);
     Candidate first = awaitSoleLeader(cs);
     await().until(() -> first.writes.get() >= 5);
 
     long cutAt = System.nanoTime();
-    proxies.get(cs.indexOf(first)).cut();
+    proxies.get(cs.indexOf(first)).blackhole();
 
     Candidate second = awaitSoleLeaderAmong(cs, first);
     await().until(() -> second.writes.get() >= 5);

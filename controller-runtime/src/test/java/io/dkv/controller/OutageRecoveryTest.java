@@ -15,7 +15,7 @@ import io.dkv.client.WatchOptions;
 import io.dkv.informer.ListerWatchers;
 import io.dkv.informer.SharedIndexInformer;
 import io.dkv.server.DkvServer;
-import io.dkv.server.testing.EtcdProcess;
+import io.dkv.testing.EtcdProcess;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

@@ -4,15 +4,12 @@ import java.nio.charset.StandardCharsets;
 
 import javax.net.ssl.SSLException;
 
-import io.dkv.server.DkvServer;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,17 +54,15 @@ public final class DkvClient implements AutoCloseable {
   private final Client jetcd;
   private final Endpoints endpoints;
   private final Duration requestTimeout;
-  private final DkvServer embedded;
   private final ScheduledExecutorService scheduler;
   private final Leases leases;
   private final Optional<Reconnector> reconnector;
   private final java.util.concurrent.ExecutorService callbacks;
 
-  private DkvClient(Client jetcd, Endpoints endpoints, Duration requestTimeout, DkvServer embedded) {
+  private DkvClient(Client jetcd, Endpoints endpoints, Duration requestTimeout) {
     this.jetcd = jetcd;
     this.endpoints = endpoints;
     this.requestTimeout = requestTimeout;
-    this.embedded = embedded;
     this.scheduler = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "dkv-client-" + THREADS.incrementAndGet());
       t.setDaemon(true);
@@ -91,25 +86,6 @@ public final class DkvClient implements AutoCloseable {
    */
   public static DkvClient connect(String... endpoints) {
     return builder().endpoints(endpoints).build();
-  }
-
-  /**
-   * Starts a dkv-server in this process on {@code dataDir} (on a free loopback port) and connects to it;
-   * {@link #close()} stops the server too. For tests and single-node applications.
-   */
-  public static DkvClient embedded(Path dataDir) {
-    DkvServer server;
-    try {
-      server = DkvServer.builder().dataDir(dataDir).port(0).start();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start the embedded dkv-server in " + dataDir, e);
-    }
-    try {
-      return builder().endpoints(server.endpoint()).build(server);
-    } catch (RuntimeException | Error e) {
-      server.close();
-      throw e;
-    }
   }
 
   /** A builder for a client with options. */
@@ -223,10 +199,6 @@ public final class DkvClient implements AutoCloseable {
      *     {@link #endpoints}; the message names it), or the certificates cannot be read
      */
     public DkvClient build() {
-      return build(null);
-    }
-
-    DkvClient build(DkvServer embedded) {
       Endpoints parsed = Endpoints.parse(endpoints, trustedCertificates != null || clientCertificate != null);
       ClientBuilder b = Client.builder().endpoints(parsed.uris()).connectTimeout(connectTimeout)
           .interceptor(new CallPolicy(parsed))
@@ -254,7 +226,7 @@ public final class DkvClient implements AutoCloseable {
       if (user != null) {
         b.user(ByteSequence.from(user, StandardCharsets.UTF_8)).password(ByteSequence.from(password, StandardCharsets.UTF_8));
       }
-      return new DkvClient(b.build(), parsed, requestTimeout, embedded);
+      return new DkvClient(b.build(), parsed, requestTimeout);
     }
 
     private static Duration positive(Duration d, String name) {
@@ -445,16 +417,13 @@ public final class DkvClient implements AutoCloseable {
     return new DkvException(String.valueOf(t.getMessage()), t);
   }
 
-  /** Closes the connection (and the embedded server, if this client started one). */
+  /** Closes the connection. */
   @Override
   public void close() {
     leases.close();
     scheduler.shutdownNow();
     jetcd.close();
     callbacks.shutdown();
-    if (embedded != null) {
-      embedded.close();
-    }
     log.debug("dkv client closed");
   }
 }

@@ -3,12 +3,12 @@ package io.dkv.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.dkv.client.testing.TestServer;
+import io.dkv.testing.TestServer;
 import io.dkv.examples.cache.CacheExample;
 import io.dkv.examples.jobworker.JobWorkerExample;
 import io.dkv.examples.jobworker.ModeResult;
 import io.dkv.examples.leaderelection.LeaderElectionExample;
-import io.dkv.server.testing.EtcdProcess;
+import io.dkv.testing.EtcdProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

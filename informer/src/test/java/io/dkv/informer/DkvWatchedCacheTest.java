@@ -1,6 +1,6 @@
 package io.dkv.informer;
 
-import io.dkv.client.testing.TestServer;
+import io.dkv.testing.TestServer;
 
 /** {@link WatchedCache} against an in-process dkv-server. */
 class DkvWatchedCacheTest extends WatchedCacheContract {

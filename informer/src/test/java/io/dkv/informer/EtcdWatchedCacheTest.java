@@ -1,6 +1,6 @@
 package io.dkv.informer;
 
-import io.dkv.client.testing.TestServer;
+import io.dkv.testing.TestServer;
 
 /** {@link WatchedCache} against a real etcd (skipped without the binary, unless -Detcd.required=true). */
 class EtcdWatchedCacheTest extends WatchedCacheContract {

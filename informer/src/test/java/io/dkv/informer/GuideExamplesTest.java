@@ -1,5 +1,6 @@
 package io.dkv.informer;
 
+import io.dkv.testing.TestServer;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,7 +26,7 @@ class GuideExamplesTest {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     Set<String> queue = ConcurrentHashMap.newKeySet();
     Set<String> cancelled = ConcurrentHashMap.newKeySet();
-    try (DkvClient client = DkvClient.embedded(dir)) {
+    try (TestServer.Running server = TestServer.DKV.start(dir); DkvClient client = DkvClient.connect(server.endpoint())) {
       client.put("/jobs/j1", new Job("j1", "alice", "running", "a very long log ..."));
       client.put("/jobs/j2", new Job("j2", "bob", "queued", ""));
 

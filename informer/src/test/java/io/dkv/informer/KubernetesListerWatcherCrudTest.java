@@ -1,5 +1,6 @@
 package io.dkv.informer;
 
+import io.dkv.testing.MockKubernetes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
-import io.dkv.server.testing.DkvProcess;
-import io.dkv.server.testing.EtcdProcess;
+import io.dkv.testing.DkvProcess;
+import io.dkv.testing.EtcdProcess;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.options.GetOption;

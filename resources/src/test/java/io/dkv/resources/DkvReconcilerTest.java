@@ -1,7 +1,7 @@
 package io.dkv.resources;
 
 import io.dkv.client.DkvClient;
-import io.dkv.client.testing.TestServer;
+import io.dkv.testing.TestServer;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package io.dkv.resources;
 
-import io.dkv.client.testing.TestServer;
+import io.dkv.testing.TestServer;
 
 /** The ResourceClient contract against an in-process dkv-server. */
 class DkvResourcesTest extends ResourcesContract {

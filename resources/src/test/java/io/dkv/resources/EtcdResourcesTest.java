@@ -1,6 +1,6 @@
 package io.dkv.resources;
 
-import io.dkv.client.testing.TestServer;
+import io.dkv.testing.TestServer;
 
 /** The ResourceClient contract against a real etcd (skipped without the binary, unless -Detcd.required=true). */
 class EtcdResourcesTest extends ResourcesContract {

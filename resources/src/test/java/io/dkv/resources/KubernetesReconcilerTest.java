@@ -1,5 +1,6 @@
 package io.dkv.resources;
 
+import io.dkv.testing.MockKubernetes;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;

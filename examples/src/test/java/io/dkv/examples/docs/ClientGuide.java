@@ -1,5 +1,7 @@
 package io.dkv.examples.docs;
 
+import io.dkv.server.DkvServer;
+import java.io.IOException;
 import io.dkv.client.Codec;
 import io.dkv.client.Counter;
 import io.dkv.client.DistributedLock;
@@ -73,7 +75,7 @@ class ClientGuide {
 
   static void readme(WatchHandler<Order> handler) throws InterruptedException {
     // region readme-tour
-    try (DkvClient client = DkvClient.connect("http://127.0.0.1:2379")) {  // or DkvClient.embedded(Path.of("data"))
+    try (DkvClient client = DkvClient.connect("http://127.0.0.1:2379")) {  // or in-process: docs/client.md
       client.put("order:1", new Order("o1", 3));                          // JSON, with its revision
       try (Subscription s = client.watchPrefix("order:", Codec.json(Order.class), WatchOptions.withSnapshot(), handler);
            LockHandle lock = client.lock("locks/orders", Duration.ofSeconds(10)).acquire()) {
@@ -98,10 +100,12 @@ class ClientGuide {
     client.close();
   }
 
-  static void embedded(Path data) {
+  static void embedded(Path data) throws IOException {
     // region connecting-embedded
-    // tests and single-node applications: an in-process dkv-server on a free loopback port, storing in data (a Path)
-    try (DkvClient client = DkvClient.embedded(data)) {  // close() stops the server too
+    // tests and single-node applications: an in-process dkv-server (module dkv-server) on a free loopback port,
+    // storing in data (a Path)
+    try (DkvServer server = DkvServer.builder().dataDir(data).port(0).start();
+         DkvClient client = DkvClient.connect(server.endpoint())) {
       client.put("greeting", "hello");
     }
     // endregion

@@ -10,6 +10,7 @@ import io.dkv.client.DkvClient;
 import io.dkv.client.Lease;
 import io.dkv.client.Subscription;
 import io.dkv.client.Versioned;
+import io.dkv.server.DkvServer;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -23,16 +24,19 @@ class ClientGuideTest {
 
   @TempDir
   static Path dir;
+  static DkvServer server;
   static DkvClient client;
 
   @BeforeAll
-  static void start() {
-    client = DkvClient.embedded(dir.resolve("data"));
+  static void start() throws Exception {
+    server = DkvServer.builder().dataDir(dir.resolve("data")).port(0).start();
+    client = DkvClient.connect(server.endpoint());
   }
 
   @AfterAll
   static void stop() {
     client.close();
+    server.close();
   }
 
   @Test
@@ -94,10 +98,11 @@ class ClientGuideTest {
   }
 
   @Test
-  void embedded() {
+  void embedded() throws Exception {
     ClientGuide.embedded(dir.resolve("other"));
-    try (DkvClient again = DkvClient.embedded(dir.resolve("other"))) {
-      assertEquals("hello", again.get("greeting").orElseThrow().value(), "the embedded server's data is durable");
+    try (DkvServer again = DkvServer.builder().dataDir(dir.resolve("other")).port(0).start();
+        DkvClient reader = DkvClient.connect(again.endpoint())) {
+      assertEquals("hello", reader.get("greeting").orElseThrow().value(), "the embedded server's data is durable");
     }
   }
 }

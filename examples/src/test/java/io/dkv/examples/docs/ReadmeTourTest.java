@@ -1,5 +1,6 @@
 package io.dkv.examples.docs;
 
+import io.dkv.testing.TestServer;
 import static org.awaitility.Awaitility.await;
 
 import io.dkv.client.DkvClient;
@@ -14,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ReadmeTourTest {
 
   @Test
-  void theInvoiceControllerKeepsOneInvoicePerOrder(@TempDir Path dir) {
-    try (DkvClient client = DkvClient.embedded(dir)) {
+  void theInvoiceControllerKeepsOneInvoicePerOrder(@TempDir Path dir) throws Exception {
+    try (TestServer.Running server = TestServer.DKV.start(dir); DkvClient client = DkvClient.connect(server.endpoint())) {
       client.put("orders/o1", new Order("o1", 3));                 // before the informer: listed
       client.put("invoices/stale", "an invoice whose order is gone");
       try (Manager manager = ReadmeTour.invoices(client)) {

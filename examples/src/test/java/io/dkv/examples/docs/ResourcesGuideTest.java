@@ -1,5 +1,6 @@
 package io.dkv.examples.docs;
 
+import io.dkv.testing.TestServer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.dkv.client.DkvClient;
@@ -18,7 +19,7 @@ class ResourcesGuideTest {
 
   @Test
   void theOptimisticUpdateLoopLosesNoIncrementUnderContention(@TempDir Path dir) throws Exception {
-    try (DkvClient client = DkvClient.embedded(dir)) {
+    try (TestServer.Running server = TestServer.DKV.start(dir); DkvClient client = DkvClient.connect(server.endpoint())) {
       ResourcesGuide guide = new ResourcesGuide(client);
       Widget w = new Widget();
       w.setMetadata(new ObjectMetaBuilder().withNamespace("shop").withName("counter").build());
