@@ -1,6 +1,7 @@
 package io.dkv.informer;
 
 import java.time.Duration;
+import java.util.Optional;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
@@ -168,7 +169,7 @@ final class DefaultInformer<T> implements SharedIndexInformer<T> {
   }
 
   @Override
-  public java.util.Optional<Throwable> lastError() {
+  public Optional<Throwable> lastError() {
     return reflector.lastError();
   }
 

@@ -5,10 +5,13 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
@@ -63,10 +66,9 @@ final class Reflector<T> implements Runnable {
   /** The last failure of a list or watch, until the source answers again; null while healthy. */
   private volatile Throwable lastError;
   /** Set on the first failure of an outage, cleared (and logged) by the first answer after it. */
-  private final java.util.concurrent.atomic.AtomicBoolean lost = new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicBoolean lost = new AtomicBoolean();
   private volatile long lostAtNanos;
-  private final java.util.concurrent.atomic.AtomicInteger failedAttempts =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger failedAttempts = new AtomicInteger();
 
   Reflector(String name, ListerWatcher<T> source, Store<T> store, Distributor<T> out, UnaryOperator<T> transform,
       int pageSize, Backoff backoff, Duration silenceTimeout, ErrorHandler errorHandler, InformerMetrics metrics,
@@ -93,8 +95,8 @@ final class Reflector<T> implements Runnable {
   }
 
   /** The last failure of a list or watch, as long as the source has not answered since. */
-  java.util.Optional<Throwable> lastError() {
-    return java.util.Optional.ofNullable(lastError);
+  Optional<Throwable> lastError() {
+    return Optional.ofNullable(lastError);
   }
 
   /** The source's latest revision as far as known, minus the store's; never negative. */

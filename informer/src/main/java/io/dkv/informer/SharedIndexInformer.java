@@ -1,6 +1,7 @@
 package io.dkv.informer;
 
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -60,8 +61,8 @@ public interface SharedIndexInformer<T> extends AutoCloseable {
    * the error it stopped on. Empty while the source answers, and before the first failure. For messages such as
    * "not synced because ..."; the default (for implementations that do not track it) is empty.
    */
-  default java.util.Optional<Throwable> lastError() {
-    return java.util.Optional.empty();
+  default Optional<Throwable> lastError() {
+    return Optional.empty();
   }
 
   /**
