@@ -60,6 +60,10 @@ public interface SharedIndexInformer<T> extends AutoCloseable {
    * failed list or watch (for an etcd source, like {@code cannot reach 127.0.0.1:2379: connection refused}), or
    * the error it stopped on. Empty while the source answers, and before the first failure. For messages such as
    * "not synced because ..."; the default (for implementations that do not track it) is empty.
+   *
+   * <p>The built informer also logs an outage once: a WARN line when its source fails (naming the source and this
+   * error), an INFO line when it answers again (with the revision the watch resumed from); the retries between
+   * them are logged at DEBUG.
    */
   default Optional<Throwable> lastError() {
     return Optional.empty();
