@@ -200,7 +200,7 @@ public final class DkvClient implements AutoCloseable {
      */
     public DkvClient build() {
       Endpoints parsed = Endpoints.parse(endpoints, trustedCertificates != null || clientCertificate != null);
-      ClientBuilder b = Client.builder().endpoints(parsed.uris()).connectTimeout(connectTimeout)
+      ClientBuilder b = Client.builder().target(parsed.target()).connectTimeout(connectTimeout)
           .interceptor(new CallPolicy(parsed))
           // a read that found no server tries twice more, soon: enough for a cluster whose member went away
           // (the next attempt goes to another member), not long enough to hide an outage

@@ -1,6 +1,5 @@
 package io.dkv.client;
 
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -171,10 +170,14 @@ final class Endpoints {
     return endpoints;
   }
 
-  /** The endpoints as jetcd takes them (it reads only host and port of each). */
-  URI[] uris() {
-    return endpoints.stream().map(e -> URI.create((tls ? "https://" : "http://") + e.address()))
-        .toArray(URI[]::new);
+  /**
+   * The gRPC target for jetcd's {@code ip} name resolver: {@code ip:///host:port,host:port}. Built here rather than
+   * by jetcd's {@code ClientBuilder.endpoints}, whose target for an IPv6 endpoint ({@code ip:///[::1]:2379}) is not
+   * a valid URI; the brackets are escaped, and the resolver reads them back from the decoded path.
+   */
+  String target() {
+    return "ip:///" + endpoints.stream().map(e -> e.address().replace("[", "%5B").replace("]", "%5D"))
+        .collect(Collectors.joining(","));
   }
 
   /** For messages: {@code 127.0.0.1:2379}, or {@code any of a:1, b:2}. */

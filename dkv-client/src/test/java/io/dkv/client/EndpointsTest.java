@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -46,10 +47,11 @@ class EndpointsTest {
   }
 
   @Test
-  void jetcdGetsHostAndPortOfEachIpv6IncludedInBrackets() {
-    Endpoints e = parse(false, "[::1]:2379", "127.0.0.1:2380");
-    assertEquals("[::1]", e.uris()[0].getHost());
-    assertEquals(2379, e.uris()[0].getPort());
+  void theTargetIsAValidUriWhosePathListsHostAndPortOfEachIpv6InBrackets() {
+    Endpoints e = parse(false, "[::1]:2379", "http://127.0.0.1:2380");
+    URI target = URI.create(e.target()); // jetcd's own ip:///[::1]:2379 is not a valid URI
+    assertEquals("ip", target.getScheme());
+    assertEquals("/[::1]:2379,127.0.0.1:2380", target.getPath());
     assertEquals("any of [::1]:2379, 127.0.0.1:2380", e.toString());
     assertEquals("127.0.0.1:2379", parse(false, "http://127.0.0.1:2379").toString());
   }

@@ -92,6 +92,52 @@ class UnreachableServerTest {
     }
   }
 
+  @Test
+  void anIpv6EndpointIsReachedAndNamedInBrackets() throws IOException {
+    java.net.NetworkInterface lo = java.net.NetworkInterface.getByInetAddress(java.net.InetAddress.getLoopbackAddress());
+    org.junit.jupiter.api.Assumptions.assumeTrue(lo != null && lo.inetAddresses()
+        .anyMatch(a -> a instanceof java.net.Inet6Address), "no IPv6 loopback address here");
+    int port = closedPort(); // closed on 127.0.0.1, and (nothing of this test listens there) on ::1
+    try (DkvClient client = client("[::1]:" + port)) {
+      DkvException e = failsWithin(connectBound(), client, c -> c.put("k", "v"));
+      assertMessage(e, "cannot reach [::1]:" + port + ": connection refused");
+    }
+  }
+
+  /**
+   * A server whose accept queue is full drops new connection requests (Linux, with tcp_abort_on_overflow off):
+   * the connect hangs as it would towards a host that is gone, so this is what {@code connectTimeout} bounds.
+   */
+  @Test
+  void aConnectThatHangsFailsAfterTheConnectTimeout() throws IOException {
+    List<Socket> queued = new ArrayList<>();
+    try (ServerSocket full = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      boolean hangs = false;
+      for (int i = 0; i < 16 && !hangs; i++) {
+        Socket s = new Socket();
+        try {
+          s.connect(full.getLocalSocketAddress(), 300);
+          queued.add(s);
+        } catch (java.net.SocketTimeoutException e) {
+          hangs = true;
+          s.close();
+        }
+      }
+      org.junit.jupiter.api.Assumptions.assumeTrue(hangs, "connects to a full accept queue do not hang here");
+      try (DkvClient client = client("127.0.0.1:" + full.getLocalPort())) {
+        long start = System.nanoTime();
+        DkvException e = failsWithin(connectBound(), client, c -> c.put("k", "v"));
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(ms >= CONNECT_TIMEOUT.toMillis() - 200, "failed after " + ms + " ms, before the timeout: " + e);
+        assertMessage(e, "cannot reach 127.0.0.1:" + full.getLocalPort() + ": connection timed out");
+      }
+    } finally {
+      for (Socket s : queued) {
+        s.close();
+      }
+    }
+  }
+
   /** Accepts connections and never says a word: up, but not answering. */
   @Test
   void aServerThatNeverAnswersIsBoundedByTheRequestTimeout() throws Exception {
