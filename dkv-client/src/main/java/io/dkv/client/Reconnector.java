@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,9 +18,9 @@ import org.slf4j.LoggerFactory;
  * Finds a server that came back within about a second. gRPC waits between connection attempts 1 s doubling to
  * 120 s (with jitter), and offers no public way to change that; so while the channel has no server
  * ({@link ConnectivityState#TRANSIENT_FAILURE}) this class cuts each wait short with
- * {@link ManagedChannel#resetConnectBackoff()} after {@link #MIN_DELAY} doubling to {@link #MAX_DELAY}: one
- * connection attempt per endpoint per second at most, during an outage of any length. Once connected, the next
- * outage starts from {@link #MIN_DELAY} again.
+ * {@link ManagedChannel#resetConnectBackoff()} after {@link #MIN_DELAY} doubling to {@link #MAX_DELAY} (each delay
+ * with random jitter between half and all of it): about one connection attempt per endpoint per second, during an
+ * outage of any length. Once connected, the next outage starts from {@link #MIN_DELAY} again.
  *
  * <p>jetcd does not expose its channel; it is read from jetcd's {@code ClientImpl} by reflection (tested in
  * {@code ReconnectorTest}, so an upgrade of jetcd that breaks it fails the build). Should that fail at run time,
@@ -85,7 +86,9 @@ final class Reconnector {
     if (state == ConnectivityState.TRANSIENT_FAILURE) {
       long d = delayNanos;
       delayNanos = Math.min(delayNanos * 2, MAX_DELAY.toNanos());
-      submit(this::retry, d);
+      // jitter (between half and all of the delay): clients that lost a server together do not all call on it
+      // in the same millisecond when it is back
+      submit(this::retry, ThreadLocalRandom.current().nextLong(d / 2, d + 1));
       return;
     }
     if (state == ConnectivityState.READY) {
