@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
@@ -153,7 +154,7 @@ public final class Manager implements AutoCloseable {
 
   private void awaitSync() {
     long deadline = System.nanoTime() + syncTimeout.toNanos();
-    Set<SharedIndexInformer<?>> warned = new java.util.HashSet<>();
+    Set<SharedIndexInformer<?>> warned = new HashSet<>();
     while (true) {
       List<SharedIndexInformer<?>> pending = informers.stream().filter(i -> !i.hasSynced()).toList();
       if (pending.isEmpty()) {

@@ -1,10 +1,10 @@
 package io.dkv.informer;
 
 import java.time.Duration;
-import java.util.Optional;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
