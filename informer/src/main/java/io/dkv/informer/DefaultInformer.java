@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -165,6 +166,11 @@ final class DefaultInformer<T> implements SharedIndexInformer<T> {
   @Override
   public boolean isWatching() {
     return reflector.watching();
+  }
+
+  @Override
+  public Optional<Throwable> lastError() {
+    return reflector.lastError();
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.dkv.informer;
 
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -54,6 +55,20 @@ public interface SharedIndexInformer<T> extends AutoCloseable {
 
   /** Whether a watch is open right now (false while listing, backing off, or stopped). */
   boolean isWatching();
+
+  /**
+   * Why the informer's source failed the last time, as long as it has not answered since: the error of the last
+   * failed list or watch (for an etcd source, like {@code cannot reach 127.0.0.1:2379: connection refused}), or
+   * the error it stopped on. Empty while the source answers, and before the first failure. For messages such as
+   * "not synced because ..."; the default (for implementations that do not track it) is empty.
+   *
+   * <p>The built informer also logs an outage once: a WARN line when its source fails (naming the source and this
+   * error), an INFO line when it answers again (with the revision the watch resumed from); the retries between
+   * them are logged at DEBUG.
+   */
+  default Optional<Throwable> lastError() {
+    return Optional.empty();
+  }
 
   /**
    * Completes when the informer stops: normally after {@link #close()}, exceptionally with the cause when

@@ -281,10 +281,10 @@ abstract class InformerContract {
         } else {
           writer.put(key, value);
         }
+        writes.incrementAndGet(); // acknowledged writes only: while no server answers, writes fail at once
       } catch (RuntimeException unknownOutcome) {
         // the outcome is unknown; the history allows both
       }
-      writes.incrementAndGet();
     }
   }
 
