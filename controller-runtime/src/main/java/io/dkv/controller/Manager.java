@@ -1,5 +1,6 @@
 package io.dkv.controller;
 
+import io.dkv.client.FencingToken;
 import io.dkv.informer.SharedIndexInformer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -7,6 +8,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
@@ -32,7 +34,7 @@ import org.slf4j.LoggerFactory;
  *     .httpAddress(new InetSocketAddress("0.0.0.0", 8081))
  *     .build();
  * Controller jobs = Controller.builder("jobs").meterRegistry(manager.meterRegistry())
- *     .forResource(jobInformer, (Job j) -> Request.ofKey(j.key()))
+ *     .forResource(jobInformer)
  *     .build(reconciler);
  * manager.add(jobs);          // and its informers
  * manager.start();            // returns once the informers have synced
@@ -111,8 +113,11 @@ public final class Manager implements AutoCloseable {
    * Starts the HTTP endpoints and the informers, waits until every informer has synced, then starts the
    * controllers (with leader election: starts campaigning; controllers start once this process leads).
    *
-   * @throws IllegalStateException if the informers did not sync within the sync timeout (naming those that did
-   *     not), or an informer stopped with an error; the manager is then failed and should be closed
+   * <p>While it waits, an informer that cannot reach its source is logged once, at WARN, with its error.
+   *
+   * @throws IllegalStateException if the informers did not sync within the sync timeout (naming each that did
+   *     not, with its {@linkplain SharedIndexInformer#lastError() last error}), or an informer stopped with an
+   *     error; the manager is then failed and should be closed
    */
   public void start() {
     synchronized (this) {
@@ -150,6 +155,7 @@ public final class Manager implements AutoCloseable {
 
   private void awaitSync() {
     long deadline = System.nanoTime() + syncTimeout.toNanos();
+    Set<SharedIndexInformer<?>> warned = new HashSet<>();
     while (true) {
       List<SharedIndexInformer<?>> pending = informers.stream().filter(i -> !i.hasSynced()).toList();
       if (pending.isEmpty()) {
@@ -162,14 +168,21 @@ public final class Manager implements AutoCloseable {
           Throwable cause = s.handle((v, e) -> e).join();
           throw new IllegalStateException("informer " + i + " stopped before it synced: " + cause, cause);
         }
+        Optional<Throwable> error = i.lastError();
+        if (error.isPresent() && warned.add(i)) {
+          log.warn("waiting for {} to sync, but it cannot reach its source: {}; controllers start once it has"
+              + " synced (sync timeout {})", i, describe(error.get()), syncTimeout);
+        }
       }
       if (closed) {
         throw new IllegalStateException("the manager was closed while waiting for its informers to sync");
       }
       if (System.nanoTime() - deadline > 0) {
         failed = true;
-        throw new IllegalStateException("informers not synced within " + syncTimeout + ": "
-            + pending.stream().map(Object::toString).collect(Collectors.joining(", ")), new TimeoutException());
+        IllegalStateException e = new IllegalStateException("informers not synced within " + syncTimeout + ": "
+            + pending.stream().map(Manager::syncState).collect(Collectors.joining(", ")), new TimeoutException());
+        pending.forEach(i -> i.lastError().ifPresent(e::addSuppressed));
+        throw e;
       }
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
       if (Thread.interrupted()) {
@@ -177,6 +190,24 @@ public final class Manager implements AutoCloseable {
         throw new IllegalStateException("interrupted while waiting for the informers to sync");
       }
     }
+  }
+
+  /** {@code informer etcd:in/ (last error: ...)}, or {@code (no error yet)}. */
+  private static String syncState(SharedIndexInformer<?> i) {
+    return i + " (" + i.lastError().map(e -> "last error: " + describe(e)).orElse("no error yet") + ")";
+  }
+
+  /** The messages of a cause chain, each once, like {@code UNAVAILABLE: cannot reach 127.0.0.1:2379: ...}. */
+  private static String describe(Throwable t) {
+    List<String> parts = new ArrayList<>();
+    for (Throwable c = t; c != null && parts.size() < 4; c = c.getCause() == c ? null : c.getCause()) {
+      String m = c.getMessage();
+      String text = m == null || m.isBlank() ? c.getClass().getSimpleName() : m;
+      if (parts.stream().noneMatch(p -> p.contains(text))) {
+        parts.add(text);
+      }
+    }
+    return String.join("; caused by ", parts);
   }
 
   private synchronized void startControllers() {

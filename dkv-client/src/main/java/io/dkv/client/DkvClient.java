@@ -47,15 +47,21 @@ public final class DkvClient implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(DkvClient.class);
   private static final AtomicInteger THREADS = new AtomicInteger();
+  /** jetcd's retry of a read that failed for want of a server: 100 ms, then 200 ms. */
+  private static final Duration RETRY_DELAY = Duration.ofMillis(100);
+  private static final Duration RETRY_MAX_DELAY = Duration.ofSeconds(1);
 
   private final Client jetcd;
+  private final Endpoints endpoints;
   private final Duration requestTimeout;
   private final ScheduledExecutorService scheduler;
   private final Leases leases;
+  private final Optional<Reconnector> reconnector;
   private final java.util.concurrent.ExecutorService callbacks;
 
-  private DkvClient(Client jetcd, Duration requestTimeout) {
+  private DkvClient(Client jetcd, Endpoints endpoints, Duration requestTimeout) {
     this.jetcd = jetcd;
+    this.endpoints = endpoints;
     this.requestTimeout = requestTimeout;
     this.scheduler = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "dkv-client-" + THREADS.incrementAndGet());
@@ -68,9 +74,16 @@ public final class DkvClient implements AutoCloseable {
       return t;
     });
     this.leases = new Leases(this);
+    this.reconnector = Reconnector.start(jetcd, scheduler, endpoints);
   }
 
-  /** Connects to the given endpoints ({@code http://host:port}) with the default options. */
+  /**
+   * Connects to the given endpoints with the default options: {@code host:port} or {@code http://host:port}
+   * (plain text), {@code https://host:port} (TLS, trusting the JVM's default trust store); see
+   * {@link Builder#endpoints}.
+   *
+   * @throws IllegalArgumentException if an endpoint is not of these forms (the message names it)
+   */
   public static DkvClient connect(String... endpoints) {
     return builder().endpoints(endpoints).build();
   }
@@ -116,7 +129,14 @@ public final class DkvClient implements AutoCloseable {
     private Builder() {
     }
 
-    /** The servers' client URLs; requests go to any of them. */
+    /**
+     * The servers' client URLs; requests go to any of them. Each is {@code host:port}, {@code http://host:port}
+     * or {@code https://host:port} (an IPv6 host in brackets: {@code [::1]:2379}). {@code https://} means TLS,
+     * trusting {@link #trustedCertificates} if given and the JVM's default trust store otherwise: it never
+     * falls back to plain text. A bare {@code host:port} is TLS when TLS options are given, plain text otherwise
+     * (as with etcdctl). {@link #build()} refuses, naming the endpoint, an unknown scheme, a missing port, a
+     * path, {@code http://} together with TLS options, and endpoints that disagree on TLS.
+     */
     public Builder endpoints(String... endpoints) {
       for (String e : endpoints) {
         this.endpoints.add(Objects.requireNonNull(e, "endpoint"));
@@ -124,19 +144,29 @@ public final class DkvClient implements AutoCloseable {
       return this;
     }
 
-    /** How long establishing a connection may take (default 5 s). */
+    /**
+     * How long establishing a connection may take (default 5 s). A request made while no server can be reached
+     * fails once the connection attempt under way has failed: within this timeout (plus about a second of
+     * retries for reads), not after the request timeout.
+     */
     public Builder connectTimeout(Duration timeout) {
       this.connectTimeout = positive(timeout, "connectTimeout");
       return this;
     }
 
-    /** How long a blocking request waits for its answer (default 30 s). */
+    /**
+     * How long a blocking request waits for the answer of a server it reached (default 30 s): the bound for a
+     * server that is up but slow.
+     */
     public Builder requestTimeout(Duration timeout) {
       this.requestTimeout = positive(timeout, "requestTimeout");
       return this;
     }
 
-    /** Talks TLS, trusting the CA certificates in this PEM file (the endpoints are {@code https://}). */
+    /**
+     * Talks TLS, trusting the CA certificates in this PEM file (the endpoints are {@code https://} or bare
+     * {@code host:port}; {@code http://} endpoints are refused with it).
+     */
     public Builder trustedCertificates(Path caPem) {
       this.trustedCertificates = Objects.requireNonNull(caPem, "caPem");
       return this;
@@ -162,13 +192,21 @@ public final class DkvClient implements AutoCloseable {
       return this;
     }
 
-    /** Connects (lazily: the first request establishes the connection). */
+    /**
+     * Connects (lazily: the first request establishes the connection).
+     *
+     * @throws IllegalArgumentException if there are no endpoints, an endpoint is not accepted (see
+     *     {@link #endpoints}; the message names it), or the certificates cannot be read
+     */
     public DkvClient build() {
-      if (endpoints.isEmpty()) {
-        throw new IllegalArgumentException("no endpoints");
-      }
-      ClientBuilder b = Client.builder().endpoints(endpoints.toArray(String[]::new)).connectTimeout(connectTimeout);
-      if (trustedCertificates != null || clientCertificate != null) {
+      Endpoints parsed = Endpoints.parse(endpoints, trustedCertificates != null || clientCertificate != null);
+      ClientBuilder b = Client.builder().target(parsed.target()).connectTimeout(connectTimeout)
+          .interceptor(new CallPolicy(parsed))
+          // a read that found no server tries twice more, soon: enough for a cluster whose member went away
+          // (the next attempt goes to another member), not long enough to hide an outage
+          .retryDelay(RETRY_DELAY.toMillis()).retryMaxDelay(RETRY_MAX_DELAY.toMillis()).retryMaxAttempts(2)
+          .retryMaxDuration(requestTimeout);
+      if (parsed.tls()) {
         try {
           b.sslContext(ssl -> {
             if (trustedCertificates != null) {
@@ -188,7 +226,7 @@ public final class DkvClient implements AutoCloseable {
       if (user != null) {
         b.user(ByteSequence.from(user, StandardCharsets.UTF_8)).password(ByteSequence.from(password, StandardCharsets.UTF_8));
       }
-      return new DkvClient(b.build(), requestTimeout);
+      return new DkvClient(b.build(), parsed, requestTimeout);
     }
 
     private static Duration positive(Duration d, String name) {
@@ -322,16 +360,28 @@ public final class DkvClient implements AutoCloseable {
     return scheduler;
   }
 
+  /** What finds a returning server within a second (empty if jetcd's channel could not be reached). */
+  Optional<Reconnector> reconnector() {
+    return reconnector;
+  }
+
   static ByteSequence key(String key) {
     return Keys.bytes(key);
   }
 
-  /** Waits for {@code f} up to the request timeout; failures become {@link DkvException}. */
+  /**
+   * Waits for {@code f} up to the request timeout; failures become {@link DkvException}s whose message names the
+   * endpoints when the failure was the connection's.
+   */
   <R> R await(CompletableFuture<R> f) {
-    return await(f, requestTimeout);
+    return await(f, requestTimeout, endpoints);
   }
 
   static <R> R await(CompletableFuture<R> f, Duration timeout) {
+    return await(f, timeout, null);
+  }
+
+  private static <R> R await(CompletableFuture<R> f, Duration timeout, Endpoints endpoints) {
     try {
       return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -340,7 +390,8 @@ public final class DkvClient implements AutoCloseable {
       throw new DkvException("interrupted", e);
     } catch (TimeoutException e) {
       f.cancel(true);
-      throw new DkvException("no answer within " + timeout, e);
+      throw new DkvException("no answer" + (endpoints == null ? "" : " from " + endpoints) + " within "
+          + humanized(timeout), e);
     } catch (ExecutionException e) {
       throw unwrap(e.getCause());
     } catch (CancellationException e) {
@@ -348,6 +399,14 @@ public final class DkvClient implements AutoCloseable {
     }
   }
 
+  private static String humanized(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+  }
+
+  /**
+   * The failure as a {@link DkvException}, its message the cause's (for a connection failure, jetcd's message
+   * is already {@code cannot reach <endpoints>: <cause>}, see {@link CallPolicy}).
+   */
   static RuntimeException unwrap(Throwable t) {
     while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
       t = t.getCause();

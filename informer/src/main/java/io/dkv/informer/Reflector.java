@@ -5,10 +5,13 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
@@ -22,6 +25,10 @@ import org.slf4j.LoggerFactory;
  * retry waits a backoff with full jitter. A watch that delivers nothing for the silence timeout is asked for a
  * bookmark at half of it and reopened at the end of it.
  *
+ * <p>What an operator sees: one WARN line when the source stops answering (naming it and the cause), one INFO
+ * line when it answers again (with the revision the watch resumed from); the failed attempts between them are
+ * logged at DEBUG. {@link #lastError()} holds the last failure until the source answers again.
+ *
  * <p>Every change to the store and its notifications happens with {@link #lock} held, so handlers learn of
  * changes in the order the store makes them.
  */
@@ -32,7 +39,7 @@ final class Reflector<T> implements Runnable {
   private final String name;
   private final ListerWatcher<T> source;
   private final Store<T> store;
-  private final Distributor<T> out;
+  private final SharedProcessor<T> out;
   private final UnaryOperator<T> transform;
   private final int pageSize;
   private final Backoff backoff;
@@ -56,7 +63,14 @@ final class Reflector<T> implements Runnable {
   private volatile long serverRevision;
   private volatile Thread thread;
 
-  Reflector(String name, ListerWatcher<T> source, Store<T> store, Distributor<T> out, UnaryOperator<T> transform,
+  /** The last failure of a list or watch, until the source answers again; null while healthy. */
+  private volatile Throwable lastError;
+  /** Set on the first failure of an outage, cleared (and logged) by the first answer after it. */
+  private final AtomicBoolean lost = new AtomicBoolean();
+  private volatile long lostAtNanos;
+  private final AtomicInteger failedAttempts = new AtomicInteger();
+
+  Reflector(String name, ListerWatcher<T> source, Store<T> store, SharedProcessor<T> out, UnaryOperator<T> transform,
       int pageSize, Backoff backoff, Duration silenceTimeout, ErrorHandler errorHandler, InformerMetrics metrics,
       Consumer<Throwable> onFatal) {
     this.name = name;
@@ -78,6 +92,11 @@ final class Reflector<T> implements Runnable {
 
   boolean watching() {
     return watching;
+  }
+
+  /** The last failure of a list or watch, as long as the source has not answered since. */
+  Optional<Throwable> lastError() {
+    return Optional.ofNullable(lastError);
   }
 
   /** The source's latest revision as far as known, minus the store's; never negative. */
@@ -120,6 +139,7 @@ final class Reflector<T> implements Runnable {
           listAndReconcile(false);
           needList = false;
           backoff.reset();
+          answered("listed at revision " + revision());
         }
         failure = watchUntilEnd();
         if (closing()) {
@@ -146,11 +166,12 @@ final class Reflector<T> implements Runnable {
           retry = false;
         }
         if (!retry) {
+          lastError = failure;
           log.error("informer {}: stopping on {}", name, failure.toString());
           onFatal.accept(failure);
           return;
         }
-        log.debug("informer {}: {} at revision {}; retrying", name, failure.toString(), revision());
+        failed(failure, needList);
       }
       Duration delay = backoff.next();
       try {
@@ -160,6 +181,36 @@ final class Reflector<T> implements Runnable {
       } catch (InterruptedException e) {
         return;
       }
+    }
+  }
+
+  /** Notes a failed list or watch: the first of an outage at WARN, the others at DEBUG. */
+  private void failed(Throwable failure, boolean listing) {
+    lastError = failure;
+    int attempts = failedAttempts.incrementAndGet();
+    if (failure instanceof TimeoutException) {
+      log.debug("informer {}: {}; reopening the watch", name, failure.toString());
+      return; // a silent watch: already logged, and the source may well be there
+    }
+    String what = listing ? (synced ? "listing again" : "listing") : "watching from revision " + revision();
+    if (lost.compareAndSet(false, true)) {
+      lostAtNanos = System.nanoTime();
+      log.warn("informer {}: {} its source {}: {}; retrying ({})", name, synced ? "lost" : "cannot reach",
+          source.description(), Failures.describe(failure), what);
+    } else {
+      log.debug("informer {}: source {} still failing (attempt {}): {}; retrying ({})", name, source.description(),
+          attempts, Failures.describe(failure), what);
+    }
+  }
+
+  /** Notes that the source answered: ends an outage (logged once, at INFO). */
+  private void answered(String how) {
+    int attempts = failedAttempts.getAndSet(0);
+    lastError = null;
+    if (lost.compareAndSet(true, false)) {
+      long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lostAtNanos);
+      log.info("informer {}: source {} answers again; {} (after {} failed attempt{} in {} ms)", name,
+          source.description(), how, attempts, attempts == 1 ? "" : "s", ms);
     }
   }
 
@@ -255,11 +306,15 @@ final class Reflector<T> implements Runnable {
 
   /** Opens a watch from the store's revision and waits for its end; returns why it ended (null: closed cleanly). */
   private Throwable watchUntilEnd() throws InterruptedException {
-    Sink sink = new Sink();
     long from = revision();
+    Sink sink = new Sink(from);
     long opened = System.nanoTime();
+    boolean afterLoss = lost.get();
     WatchHandle handle = source.watch(from, sink);
     watching = true;
+    if (afterLoss) {
+      handle.requestProgress(); // a quiet source then says at once that it is back
+    }
     long silence = silenceTimeout.toNanos();
     long check = Math.max(TimeUnit.MILLISECONDS.toNanos(10), silence / 4);
     boolean progressRequested = false;
@@ -310,10 +365,27 @@ final class Reflector<T> implements Runnable {
     volatile Throwable cause;
     volatile long lastActivity = System.nanoTime();
     boolean dead; // guarded by lock
+    private final long from;
+    private volatile boolean answered;
+
+    Sink(long from) {
+      this.from = from;
+    }
+
+    /** The watch's first sign of life after an outage ends it. */
+    private void alive() {
+      if (!answered && ended.getCount() > 0) {
+        answered = true;
+        if (lost.get() || failedAttempts.get() > 0) {
+          answered("watching from revision " + from);
+        }
+      }
+    }
 
     @Override
     public void event(Event<T> event) {
       lastActivity = System.nanoTime();
+      alive();
       lock.lock();
       try {
         if (dead) {
@@ -329,6 +401,7 @@ final class Reflector<T> implements Runnable {
     @Override
     public void events(List<Event<T>> events) {
       lastActivity = System.nanoTime();
+      alive();
       lock.lock();
       try {
         if (dead) {
@@ -346,6 +419,7 @@ final class Reflector<T> implements Runnable {
 
     @Override
     public void serverRevision(long rev) {
+      alive();
       noteServerRevision(rev);
     }
 

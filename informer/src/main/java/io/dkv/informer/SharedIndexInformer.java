@@ -1,14 +1,16 @@
 package io.dkv.informer;
 
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * A local cache of a source's objects kept in sync by list-then-watch, shared by any number of handlers.
  *
  * <pre>{@code
- * SharedIndexInformer<Job> jobs = SharedIndexInformer.builder(ListerWatchers.etcd(client, "/jobs/", Codec.json(Job.class)))
- *     .index("byOwner", job -> List.of(job.owner()))
+ * SharedIndexInformer<Versioned<Job>> jobs = SharedIndexInformer
+ *     .builder(ListerWatchers.etcd(client, "/jobs/", Codec.json(Job.class)))
+ *     .index("byOwner", v -> List.of(v.value().owner()))
  *     .build();
  * jobs.addEventHandler(handler);
  * jobs.start();
@@ -55,6 +57,20 @@ public interface SharedIndexInformer<T> extends AutoCloseable {
   boolean isWatching();
 
   /**
+   * Why the informer's source failed the last time, as long as it has not answered since: the error of the last
+   * failed list or watch (for an etcd source, like {@code cannot reach 127.0.0.1:2379: connection refused}), or
+   * the error it stopped on. Empty while the source answers, and before the first failure. For messages such as
+   * "not synced because ..."; the default (for implementations that do not track it) is empty.
+   *
+   * <p>The built informer also logs an outage once: a WARN line when its source fails (naming the source and this
+   * error), an INFO line when it answers again (with the revision the watch resumed from); the retries between
+   * them are logged at DEBUG.
+   */
+  default Optional<Throwable> lastError() {
+    return Optional.empty();
+  }
+
+  /**
    * Completes when the informer stops: normally after {@link #close()}, exceptionally with the cause when
    * the {@link ErrorHandler} decides to stop.
    */
@@ -72,7 +88,7 @@ public interface SharedIndexInformer<T> extends AutoCloseable {
    */
   AuditReport audit();
 
-  /** Stops watching and every handler's dispatcher. */
+  /** Stops watching and every handler's listener. */
   @Override
   void close();
 }
