@@ -2,8 +2,8 @@ package io.dkv.benchmarks;
 
 import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
+import io.dkv.client.Versioned;
 import io.dkv.controller.Controller;
-import io.dkv.controller.Request;
 import io.dkv.controller.Result;
 import io.dkv.informer.ListerWatchers;
 import io.dkv.informer.SharedIndexInformer;
@@ -99,14 +99,14 @@ public final class ControllerLoad implements Callable<Integer> {
   private Histogram latency(DkvClient client) throws Exception {
     Recorder recorder = new Recorder(3);
     AtomicLong measureFrom = new AtomicLong(Long.MAX_VALUE);
-    try (SharedIndexInformer<String> informer = SharedIndexInformer.builder(
+    try (SharedIndexInformer<Versioned<String>> informer = SharedIndexInformer.builder(
         ListerWatchers.etcd(client, "lat/", Codec.string())).meterRegistry(new SimpleMeterRegistry()).build()) {
       Controller controller = Controller.builder("latency")
-          .forResource(informer, value -> Request.ofKey(value.substring(0, value.indexOf('|'))))
+          .forResource(informer)
           .meterRegistry(new SimpleMeterRegistry())
           .build(request -> {
             long now = System.nanoTime();
-            String value = informer.lister().get(request.key()).orElse(null);
+            String value = informer.lister().get(request.key()).map(Versioned::value).orElse(null);
             if (value != null) {
               long sent = Long.parseLong(value.substring(value.indexOf('|') + 1));
               if (sent >= measureFrom.get()) {
@@ -163,14 +163,14 @@ public final class ControllerLoad implements Callable<Integer> {
     }
     inFlight.acquire(64);
     AtomicLong reconciles = new AtomicLong();
-    try (SharedIndexInformer<String> informer = SharedIndexInformer.builder(
+    try (SharedIndexInformer<Versioned<String>> informer = SharedIndexInformer.builder(
         ListerWatchers.etcd(client, "obj/", Codec.string())).meterRegistry(new SimpleMeterRegistry()).build()) {
       informer.start();
       while (!informer.hasSynced()) {
         Thread.sleep(5);
       }
       Controller controller = Controller.builder("throughput")
-          .forResource(informer, value -> Request.ofKey(value.substring(0, value.indexOf('|'))))
+          .forResource(informer)
           .workers(workers)
           .meterRegistry(new SimpleMeterRegistry())
           .build(request -> {

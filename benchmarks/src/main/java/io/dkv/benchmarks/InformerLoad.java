@@ -3,6 +3,7 @@ package io.dkv.benchmarks;
 import io.dkv.testing.Ports;
 import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
+import io.dkv.client.Versioned;
 import io.dkv.informer.ListerWatchers;
 import io.dkv.informer.ResourceEventHandler;
 import io.dkv.informer.SharedIndexInformer;
@@ -163,7 +164,7 @@ public final class InformerLoad implements Callable<Integer> {
       pools.forEach(MemoryPoolMXBean::resetPeakUsage);
       long started = System.nanoTime();
       try (DkvClient client = DkvClient.connect(t.endpoint());
-          SharedIndexInformer<byte[]> informer = SharedIndexInformer.builder(
+          SharedIndexInformer<Versioned<byte[]>> informer = SharedIndexInformer.builder(
               ListerWatchers.etcd(client, "sync/", Codec.bytes())).build()) {
         informer.start();
         while (!informer.hasSynced()) {
@@ -198,23 +199,23 @@ public final class InformerLoad implements Callable<Integer> {
       Target t = start(name, dir.resolve(name + "-latency"), c, 0);
       Histogram h = new Histogram(TimeUnit.SECONDS.toMicros(10), 3);
       try (DkvClient client = DkvClient.connect(t.endpoint());
-          SharedIndexInformer<byte[]> informer = SharedIndexInformer.builder(
+          SharedIndexInformer<Versioned<byte[]>> informer = SharedIndexInformer.builder(
               ListerWatchers.etcd(client, "lat/", Codec.bytes())).build()) {
         long[] measureFrom = {Long.MAX_VALUE};
         informer.addEventHandler(new ResourceEventHandler<>() {
           @Override
-          public void onAdd(byte[] value, boolean initial) {
-            record(value);
+          public void onAdd(Versioned<byte[]> value, boolean initial) {
+            record(value.value());
           }
 
           @Override
-          public void onUpdate(byte[] before, byte[] after) {
-            record(after);
+          public void onUpdate(Versioned<byte[]> before, Versioned<byte[]> after) {
+            record(after.value());
           }
 
           private void record(byte[] value) {
             long sent = ByteBuffer.wrap(value).getLong();
-            if (sent >= measureFrom[0]) { // one dispatcher thread calls this handler: no lock needed
+            if (sent >= measureFrom[0]) { // one listener thread calls this handler: no lock needed
               h.recordValue(Math.min(h.getHighestTrackableValue(), (System.nanoTime() - sent) / 1000));
             }
           }
@@ -272,7 +273,7 @@ public final class InformerLoad implements Callable<Integer> {
         clients.add(client);
         client.put("idle/" + i + "/a", "v");
       }
-      List<SharedIndexInformer<String>> informers = new ArrayList<>();
+      List<SharedIndexInformer<Versioned<String>>> informers = new ArrayList<>();
       for (int i = 0; i < idleClients; i++) {
         informers.add(c.add(SharedIndexInformer.builder(
             ListerWatchers.etcd(clients.get(i), "idle/" + i + "/", Codec.string())).build()).start());
@@ -282,7 +283,7 @@ public final class InformerLoad implements Callable<Integer> {
       }
       Thread.sleep(2000); // let the watches open
       double informerRate = requestRate(t, () -> Thread.sleep(idleSeconds * 1000L));
-      for (SharedIndexInformer<String> informer : informers) {
+      for (SharedIndexInformer<Versioned<String>> informer : informers) {
         informer.close();
       }
       double pollRate = requestRate(t, () -> {
@@ -326,8 +327,8 @@ public final class InformerLoad implements Callable<Integer> {
     Path data = dir.resolve("dkv-restart");
     int port = Ports.freePort();
     List<DkvClient> clients = new ArrayList<>();
-    List<SharedIndexInformer<String>> informers = new ArrayList<>();
-    List<CountingListerWatcher<String>> sources = new ArrayList<>();
+    List<SharedIndexInformer<Versioned<String>>> informers = new ArrayList<>();
+    List<CountingListerWatcher<Versioned<String>>> sources = new ArrayList<>();
     DkvProcess server = DkvProcess.start(data, port, dkvJvmFlags);
     try {
       int perClient = 10;
@@ -337,7 +338,7 @@ public final class InformerLoad implements Callable<Integer> {
         }
         DkvClient client = clients.get(clients.size() - 1);
         client.put("restart/" + i + "/before", "v");
-        CountingListerWatcher<String> source =
+        CountingListerWatcher<Versioned<String>> source =
             new CountingListerWatcher<>(ListerWatchers.etcd(client, "restart/" + i + "/", Codec.string()));
         sources.add(source);
         informers.add(SharedIndexInformer.builder(source).build().start());
@@ -372,7 +373,7 @@ public final class InformerLoad implements Callable<Integer> {
           + "| %d / %d | %.1f | %d |%n%ngoal: 0 relists while the history is retained — %s%n%n", restartInformers,
           clients.size(), caughtUp, restartInformers, seconds, relists, relists == 0 ? "met" : "**not met**");
     } finally {
-      for (SharedIndexInformer<String> informer : informers) {
+      for (SharedIndexInformer<Versioned<String>> informer : informers) {
         informer.close();
       }
       for (DkvClient client : clients) {
@@ -382,7 +383,7 @@ public final class InformerLoad implements Callable<Integer> {
     }
   }
 
-  private static String keyAfter(List<SharedIndexInformer<String>> informers, SharedIndexInformer<String> informer) {
+  private static String keyAfter(List<SharedIndexInformer<Versioned<String>>> informers, SharedIndexInformer<Versioned<String>> informer) {
     return "restart/" + informers.indexOf(informer) + "/after";
   }
 

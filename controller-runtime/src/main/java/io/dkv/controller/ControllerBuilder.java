@@ -47,6 +47,24 @@ public final class ControllerBuilder {
     return this;
   }
 
+  /**
+   * The primary objects, each change enqueuing the object's own key: {@code Request.ofKey(v.key())} for the etcd
+   * source's {@link io.dkv.client.Versioned} objects, {@code Request.of(object)} ({@code namespace/name}) for
+   * Kubernetes objects. Objects of other types need {@link #forResource(SharedIndexInformer, Function,
+   * EventFilter[])}; {@link #owns} needs {@link #forResource(SharedIndexInformer, Class, EventFilter[])}.
+   *
+   * <pre>{@code
+   * SharedIndexInformer<Versioned<String>> in = SharedIndexInformer
+   *     .builder(ListerWatchers.etcd(client, "in/", Codec.string())).build();
+   * Controller.builder("upper").forResource(in).build(request -> ...);   // request.key() is "in/<name>"
+   * }</pre>
+   */
+  @SafeVarargs
+  public final <T> ControllerBuilder forResource(SharedIndexInformer<T> informer, EventFilter<? super T>... filters) {
+    setPrimary(new Watch<T>(informer, EventHandler.enqueueObject(), Arrays.asList(filters)));
+    return this;
+  }
+
   /** The primary objects of any type: each change enqueues {@code keyOf(object)}. */
   @SafeVarargs
   public final <T> ControllerBuilder forResource(SharedIndexInformer<T> informer, Function<? super T, Request> keyOf,

@@ -166,7 +166,8 @@ public interface EventFilter<T> {
 
   /**
    * Events pass when the object's labels match {@code selector} ({@code matchLabels} and
-   * {@code matchExpressions} with In, NotIn, Exists, DoesNotExist); an empty selector matches everything.
+   * {@code matchExpressions} with In, NotIn, Exists, DoesNotExist; see {@link LabelSelectors}); a null or empty
+   * selector matches everything.
    * An update passes when the object matched before or after it (so leaving the selection is seen).
    */
   static <T> EventFilter<T> labelSelector(LabelSelector selector) {

@@ -13,7 +13,7 @@ import java.util.function.Function;
  *
  * <pre>{@code
  * EventHandler<Pod> owners = EventHandler.enqueueOwner(ReplicaSet.class, true);
- * EventHandler<Job> self = EventHandler.enqueueObject(job -> Request.ofKey("/jobs/" + job.id()));
+ * EventHandler<Versioned<Job>> self = EventHandler.enqueueObject();   // the etcd key; namespace/name for Kubernetes
  * EventHandler<Node> all = EventHandler.enqueueMapped(node -> podsOn(node).stream().map(Request::of).toList());
  * }</pre>
  *
@@ -51,9 +51,14 @@ public interface EventHandler<T> {
     };
   }
 
-  /** Enqueues a Kubernetes object's own {@code namespace/name}. */
-  static <T extends HasMetadata> EventHandler<T> enqueueObject() {
-    return enqueueObject(Request::of);
+  /**
+   * Enqueues the object's own key: {@code Request.ofKey(v.key())} for the etcd source's {@link
+   * io.dkv.client.Versioned} objects, {@code Request.of(object)} ({@code namespace/name}) for Kubernetes objects.
+   * For objects of other types the handler throws {@link IllegalArgumentException} (use
+   * {@link #enqueueObject(Function)}).
+   */
+  static <T> EventHandler<T> enqueueObject() {
+    return enqueueObject(ObjectKeys::requestOf);
   }
 
   /**

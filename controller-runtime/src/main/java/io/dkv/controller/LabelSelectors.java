@@ -3,19 +3,41 @@ package io.dkv.controller;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.function.Predicate;
 
-/** Kubernetes label selector semantics. */
-final class LabelSelectors {
+/**
+ * Kubernetes label selector semantics, for code that matches labels itself (the resources module's stores, your
+ * own caches); {@link EventFilter#labelSelector} uses the same rules. A selector is {@code matchLabels} and
+ * {@code matchExpressions} (In, NotIn, Exists, DoesNotExist), all of which must hold.
+ *
+ * <p><b>The null rule</b>: a null selector is no selector and matches every object, as an omitted
+ * {@code labelSelector} of a Kubernetes list or watch does; so does an empty one (no labels, no expressions).
+ *
+ * <pre>{@code
+ * Predicate<Map<String, String>> web = LabelSelectors.matcher(selector);
+ * boolean in = web.test(pod.getMetadata().getLabels());
+ * String query = LabelSelectors.format(selector);   // "app=web,tier in (db,cache),!legacy"
+ * }</pre>
+ *
+ * Kubernetes-specific: it needs fabric8's model on the class path.
+ */
+public final class LabelSelectors {
   private LabelSelectors() {}
 
-  static Predicate<Map<String, String>> matcher(LabelSelector selector) {
-    Objects.requireNonNull(selector, "selector");
+  /**
+   * A test of label maps (a null map is no labels) against {@code selector} (null: matches everything).
+   *
+   * @throws IllegalArgumentException if the selector is invalid: an expression without a key, an unknown
+   *                                  operator, In/NotIn without values, Exists/DoesNotExist with values
+   */
+  public static Predicate<Map<String, String>> matcher(LabelSelector selector) {
+    if (selector == null) {
+      return labels -> true;
+    }
     List<Predicate<Map<String, String>>> parts = new ArrayList<>();
     if (selector.getMatchLabels() != null) {
       Map<String, String> wanted = Map.copyOf(selector.getMatchLabels());
@@ -26,7 +48,43 @@ final class LabelSelectors {
         parts.add(requirement(r));
       }
     }
-    return labels -> parts.stream().allMatch(p -> p.test(labels));
+    return labels -> {
+      Map<String, String> l = labels == null ? Map.of() : labels;
+      for (Predicate<Map<String, String>> p : parts) {
+        if (!p.test(l)) {
+          return false;
+        }
+      }
+      return true;
+    };
+  }
+
+  /**
+   * {@code selector} in Kubernetes' string syntax (the {@code labelSelector} query parameter), like
+   * {@code app=web,tier in (db,cache),!legacy}; "" for null or empty (everything).
+   *
+   * @throws IllegalArgumentException if the selector is invalid (see {@link #matcher})
+   */
+  public static String format(LabelSelector selector) {
+    matcher(selector);
+    if (selector == null) {
+      return "";
+    }
+    List<String> parts = new ArrayList<>();
+    if (selector.getMatchLabels() != null) {
+      new java.util.TreeMap<>(selector.getMatchLabels()).forEach((k, v) -> parts.add(k + "=" + v));
+    }
+    if (selector.getMatchExpressions() != null) {
+      for (LabelSelectorRequirement r : selector.getMatchExpressions()) {
+        switch (r.getOperator()) {
+          case "Exists" -> parts.add(r.getKey());
+          case "DoesNotExist" -> parts.add("!" + r.getKey());
+          default -> parts.add(r.getKey() + " " + r.getOperator().toLowerCase(Locale.ROOT) + " ("
+              + String.join(",", r.getValues()) + ")");
+        }
+      }
+    }
+    return String.join(",", parts);
   }
 
   private static Predicate<Map<String, String>> requirement(LabelSelectorRequirement r) {
@@ -34,7 +92,7 @@ final class LabelSelectors {
     if (key == null || key.isEmpty()) {
       throw new IllegalArgumentException("a label selector requirement needs a key: " + r);
     }
-    Set<String> values = r.getValues() == null ? Set.of() : new HashSet<>(r.getValues());
+    Set<String> values = r.getValues() == null ? Set.of() : Set.copyOf(r.getValues());
     String op = r.getOperator();
     switch (op == null ? "" : op) {
       case "In":

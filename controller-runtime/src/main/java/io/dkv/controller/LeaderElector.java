@@ -2,6 +2,7 @@ package io.dkv.controller;
 
 import io.dkv.client.DkvClient;
 import io.dkv.client.Election;
+import io.dkv.client.FencingToken;
 import io.dkv.client.Leadership;
 import io.dkv.client.Versioned;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
@@ -167,7 +168,7 @@ public final class LeaderElector implements AutoCloseable {
       lastRenewNanos = sent;
       lastAttemptNanos = sent;
       state = State.LEADING;
-      token = new FencingToken(l.key(), l.revision());
+      token = l.fencingToken();
       long tick = Math.max(TimeUnit.MILLISECONDS.toNanos(10), retryNanos / 10);
       renewTask = timer.scheduleWithFixedDelay(this::tick, tick, tick, TimeUnit.NANOSECONDS);
       log.info("{} leads election {} (lease {}) with fencing token {}", identity, election.name(), leaseDuration,

@@ -1,5 +1,6 @@
 package io.dkv.controller;
 
+import io.dkv.client.FencingToken;
 import io.dkv.informer.SharedIndexInformer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -33,7 +34,7 @@ import org.slf4j.LoggerFactory;
  *     .httpAddress(new InetSocketAddress("0.0.0.0", 8081))
  *     .build();
  * Controller jobs = Controller.builder("jobs").meterRegistry(manager.meterRegistry())
- *     .forResource(jobInformer, (Job j) -> Request.ofKey(j.key()))
+ *     .forResource(jobInformer)
  *     .build(reconciler);
  * manager.add(jobs);          // and its informers
  * manager.start();            // returns once the informers have synced

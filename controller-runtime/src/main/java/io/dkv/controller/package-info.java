@@ -10,10 +10,10 @@
  *     .build();
  * manager.add(Controller.builder("jobs")
  *     .meterRegistry(manager.meterRegistry())
- *     .forResource(jobs, (Job j) -> Request.ofKey("/jobs/" + j.id()))
+ *     .forResource(jobs)                // jobs: an informer of Versioned<Job>; requests are their keys
  *     .workers(4)
  *     .build(request -> {
- *       Optional<Job> job = jobs.lister().get(request.key());
+ *       Optional<Versioned<Job>> job = jobs.lister().get(request.key());
  *       ...
  *       return Result.done();
  *     }));
@@ -26,7 +26,8 @@
  *   <li>{@link io.dkv.controller.Controller} and its builder, {@link io.dkv.controller.EventHandler},
  *       {@link io.dkv.controller.EventFilter}: which changes become requests.</li>
  *   <li>{@link io.dkv.controller.Manager}, {@link io.dkv.controller.LeaderElector},
- *       {@link io.dkv.controller.FencingToken}: running controllers safely.</li>
+ *       {@link io.dkv.client.FencingToken} (dkv-client's): running controllers
+ *       safely.</li>
  *   <li>{@link io.dkv.controller.WorkQueue}, {@link io.dkv.controller.DelayingQueue},
  *       {@link io.dkv.controller.RateLimitingQueue}, {@link io.dkv.controller.RateLimiter}: the queues
  *       underneath, usable alone.</li>

@@ -1,7 +1,8 @@
 package io.dkv.controller;
 
 import io.dkv.client.DkvClient;
-import io.dkv.client.GuardedResult;
+import io.dkv.client.FencedWrite;
+import io.dkv.client.FencingToken;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,9 +31,9 @@ public final class CandidateMain {
         .forResource(work, Request::ofKey)
         .build(request -> {
           FencingToken token = manager.fencingToken().orElseThrow(() -> new TerminalException("not leading"));
-          GuardedResult r = token.put(client, prefix + "log/" + identity + "-" + seq.incrementAndGet(),
+          FencedWrite r = token.put(client, prefix + "log/" + identity + "-" + seq.incrementAndGet(),
               identity + " " + token.revision());
-          if (!r.succeeded()) {
+          if (!r.applied()) {
             throw new TerminalException("fenced write refused");
           }
           return Result.requeueAfter(Duration.ofMillis(20));

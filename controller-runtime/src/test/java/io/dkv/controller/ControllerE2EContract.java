@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
+import io.dkv.client.FencingToken;
+import io.dkv.client.Versioned;
 import io.dkv.informer.ListerWatchers;
 import io.dkv.informer.SharedIndexInformer;
 import io.dkv.testing.ServerTestBase;
@@ -49,28 +51,28 @@ abstract class ControllerE2EContract extends ServerTestBase {
     client.put(p + "jobs/a", new Job("a", "red", 1), Codec.json(Job.class));
     client.put(p + "teams/red", new Team("red", false), Codec.json(Team.class));
 
-    SharedIndexInformer<Job> jobs = SharedIndexInformer
+    SharedIndexInformer<Versioned<Job>> jobs = SharedIndexInformer
         .builder(ListerWatchers.etcd(client, p + "jobs/", Codec.json(Job.class))).build();
-    SharedIndexInformer<Team> teams = SharedIndexInformer
+    SharedIndexInformer<Versioned<Team>> teams = SharedIndexInformer
         .builder(ListerWatchers.etcd(client, p + "teams/", Codec.json(Team.class))).build();
     AtomicInteger reconciles = new AtomicInteger();
     Reconciler reconciler = request -> {
       reconciles.incrementAndGet();
       String id = request.key().substring((p + "jobs/").length());
-      Optional<Job> job = jobs.lister().get(request.key());
+      Optional<Job> job = jobs.lister().get(request.key()).map(Versioned::value);
       if (job.isEmpty()) {
         client.delete(p + "status/" + id);
         return Result.done();
       }
-      boolean paused = teams.lister().get(p + "teams/" + job.get().team()).map(Team::paused).orElse(false);
+      boolean paused = teams.lister().get(p + "teams/" + job.get().team()).map(t -> t.value().paused()).orElse(false);
       client.put(p + "status/" + id, (paused ? "paused:" : "running:") + job.get().spec());
       return Result.done();
     };
     try (Manager manager = Manager.builder().httpAddress(new InetSocketAddress("127.0.0.1", 0)).build()) {
       manager.add(Controller.builder("jobs-" + IDS.get()).meterRegistry(manager.meterRegistry())
-          .forResource(jobs, (Job j) -> Request.ofKey(p + "jobs/" + j.id()))
-          .watches(teams, (Team t) -> jobs.lister().list().stream().filter(j -> j.team().equals(t.name()))
-              .map(j -> Request.ofKey(p + "jobs/" + j.id())).toList())
+          .forResource(jobs)                                   // each job's own key
+          .watches(teams, (Versioned<Team> t) -> jobs.lister().list().stream()
+              .filter(j -> j.value().team().equals(t.value().name())).map(j -> Request.ofKey(j.key())).toList())
           .workers(2)
           .build(reconciler));
       manager.start();
@@ -104,18 +106,18 @@ abstract class ControllerE2EContract extends ServerTestBase {
   void aManagerWithAnElectionReconcilesOnlyWhileLeading() {
     String p = "/e2e" + IDS.incrementAndGet() + "/";
     client.put(p + "jobs/a", new Job("a", "red", 1), Codec.json(Job.class));
-    SharedIndexInformer<Job> jobs = SharedIndexInformer
+    SharedIndexInformer<Versioned<Job>> jobs = SharedIndexInformer
         .builder(ListerWatchers.etcd(client, p + "jobs/", Codec.json(Job.class))).build();
     LeaderElector elector = LeaderElector.builder(client, p + "leader").identity("only")
         .leaseDuration(Duration.ofSeconds(3)).renewDeadline(Duration.ofSeconds(2))
         .retryPeriod(Duration.ofMillis(300)).build();
     try (Manager manager = Manager.builder().leaderElector(elector).build()) {
       manager.add(Controller.builder("fenced-" + IDS.get()).meterRegistry(manager.meterRegistry())
-          .forResource(jobs, (Job j) -> Request.ofKey(p + "jobs/" + j.id()))
+          .forResource(jobs)
           .build(request -> {
             FencingToken token = manager.fencingToken().orElseThrow(() -> new TerminalException("not leading"));
-            Job job = jobs.lister().get(request.key()).orElseThrow();
-            if (!token.put(client, p + "status/" + job.id(), "spec " + job.spec()).succeeded()) {
+            Job job = jobs.lister().get(request.key()).orElseThrow().value();
+            if (!token.put(client, p + "status/" + job.id(), "spec " + job.spec()).applied()) {
               throw new TerminalException("fenced write refused");
             }
             return Result.done();

@@ -2,7 +2,9 @@ package io.dkv.controller;
 
 import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
-import io.dkv.client.GuardedResult;
+import io.dkv.client.FencedWrite;
+import io.dkv.client.FencingToken;
+import io.dkv.client.Versioned;
 import io.dkv.informer.ListerWatchers;
 import io.dkv.informer.SharedIndexInformer;
 import java.net.InetSocketAddress;
@@ -20,9 +22,9 @@ final class GuideSnippets {
   record Job(String id, String schedule, boolean enabled) {}
 
   // [guide:reconciler]
-  static Reconciler jobReconciler(SharedIndexInformer<Job> jobs, Scheduler scheduler) {
+  static Reconciler jobReconciler(SharedIndexInformer<Versioned<Job>> jobs, Scheduler scheduler) {
     return request -> {
-      Optional<Job> job = jobs.lister().get(request.key());   // read the cache, never the event
+      Optional<Job> job = jobs.lister().get(request.key()).map(Versioned::value); // the cache, not the event
       if (job.isEmpty()) {
         scheduler.cancel(request.key());                      // deleted
         return Result.done();
@@ -50,7 +52,7 @@ final class GuideSnippets {
 
   // [guide:main]
   static Manager jobController(DkvClient client, Scheduler scheduler) {
-    SharedIndexInformer<Job> jobs =
+    SharedIndexInformer<Versioned<Job>> jobs =       // each object carries its key, revisions, version, lease
         SharedIndexInformer.builder(ListerWatchers.etcd(client, "/jobs/", Codec.json(Job.class))).build();
 
     Manager manager = Manager.builder()
@@ -59,8 +61,7 @@ final class GuideSnippets {
         .build();
     Controller controller = Controller.builder("jobs")
         .meterRegistry(manager.meterRegistry())
-        .forResource(jobs, (Job j) -> Request.ofKey("/jobs/" + j.id()))
-        .withEventFilter(EventFilter.of(o -> !(o instanceof Job j) || j.schedule() != null))
+        .forResource(jobs, EventFilter.of((Versioned<Job> j) -> j.value().schedule() != null)) // key: "/jobs/<id>"
         .workers(4)
         .build(jobReconciler(jobs, scheduler));
     manager.add(controller);     // and its informer
@@ -74,8 +75,8 @@ final class GuideSnippets {
     return request -> {
       FencingToken token = manager.fencingToken()
           .orElseThrow(() -> new TerminalException("not leading"));
-      GuardedResult r = token.put(client, "/status" + request.key(), "scheduled");
-      if (!r.succeeded()) {
+      FencedWrite r = token.put(client, "/status" + request.key(), "scheduled");
+      if (!r.applied()) {
         throw new TerminalException("lost leadership; a newer leader owns " + request.key());
       }
       return Result.done();

@@ -10,7 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
-import io.dkv.client.GuardedResult;
+import io.dkv.client.FencedWrite;
+import io.dkv.client.FencingToken;
 import io.dkv.client.Versioned;
 import io.dkv.testing.ServerTestBase;
 import io.dkv.testing.TestServer;
@@ -83,9 +84,9 @@ abstract class LeaderElectionContract extends ServerTestBase {
             firstActNanos.compareAndSet(0, System.nanoTime());
             shared.enter(identity);
             try {
-              GuardedResult r = token.put(client, prefix + "log/" + identity + "-" + seq.incrementAndGet(),
+              FencedWrite r = token.put(client, prefix + "log/" + identity + "-" + seq.incrementAndGet(),
                   identity + " " + token.revision());
-              (r.succeeded() ? writes : rejected).incrementAndGet();
+              (r.applied() ? writes : rejected).incrementAndGet();
             } finally {
               shared.exit(identity);
             }
@@ -162,7 +163,7 @@ abstract class LeaderElectionContract extends ServerTestBase {
     FencingToken token = first.elector.fencingToken().orElseThrow();
     assertEquals(first.identity, first.elector.currentLeader().orElseThrow());
 
-    long lease = client.get(token.leaderKey()).orElseThrow().lease();
+    long lease = client.get(token.key()).orElseThrow().lease();
     client.jetcd().getLeaseClient().revoke(lease).get(10, TimeUnit.SECONDS);
 
     CompletionException lost = assertThrows(CompletionException.class,
@@ -174,7 +175,7 @@ abstract class LeaderElectionContract extends ServerTestBase {
     await().until(() -> second.writes.get() >= 5);
     FencingToken newToken = second.elector.fencingToken().orElseThrow();
     assertTrue(newToken.revision() > token.revision(), "fencing tokens grow");
-    assertEquals(GuardedResult.Status.LOCK_LOST, token.put(client, prefix + "late", "stale").status(),
+    assertTrue(token.put(client, prefix + "late", "stale").rejected(),
         "a write fenced by the old token is refused");
     checkLog(prefix, 2);
   }

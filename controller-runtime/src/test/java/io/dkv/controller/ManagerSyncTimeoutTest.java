@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ch.qos.logback.classic.Level;
 import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
+import io.dkv.client.Versioned;
 import io.dkv.informer.ListerWatchers;
 import io.dkv.informer.SharedIndexInformer;
 import java.io.IOException;
@@ -40,9 +41,9 @@ class ManagerSyncTimeoutTest {
         .build();
         LogCapture log = new LogCapture(Manager.class);
         Manager manager = Manager.builder().syncTimeout(Duration.ofSeconds(3)).build()) {
-      SharedIndexInformer<String> in = SharedIndexInformer.builder(ListerWatchers.etcd(client, "in/", Codec.string()))
-          .build();
-      SharedIndexInformer<String> out = SharedIndexInformer.builder(ListerWatchers.etcd(client, "out/",
+      SharedIndexInformer<Versioned<String>> in = SharedIndexInformer
+          .builder(ListerWatchers.etcd(client, "in/", Codec.string())).build();
+      SharedIndexInformer<Versioned<String>> out = SharedIndexInformer.builder(ListerWatchers.etcd(client, "out/",
           Codec.string())).build();
       manager.add(in).add(out);
 
@@ -67,7 +68,7 @@ class ManagerSyncTimeoutTest {
     int port = closedPort();
     try (DkvClient client = DkvClient.builder().endpoints("127.0.0.1:" + port).connectTimeout(CONNECT_TIMEOUT)
         .build();
-        SharedIndexInformer<String> in = SharedIndexInformer.builder(ListerWatchers.etcd(client, "in/",
+        SharedIndexInformer<Versioned<String>> in = SharedIndexInformer.builder(ListerWatchers.etcd(client, "in/",
             Codec.string())).build()) {
       long start = System.nanoTime();
       in.start();

@@ -9,6 +9,7 @@ import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
 import io.dkv.client.DkvException;
 import io.dkv.client.Subscription;
+import io.dkv.client.Versioned;
 import io.dkv.client.WatchEvent;
 import io.dkv.client.WatchHandler;
 import io.dkv.client.WatchOptions;
@@ -196,10 +197,10 @@ class OutageRecoveryTest {
               }
             });
         Manager manager = Manager.builder().build()) {
-      SharedIndexInformer<String> jobs = SharedIndexInformer
+      SharedIndexInformer<Versioned<String>> jobs = SharedIndexInformer
           .builder(ListerWatchers.etcd(client, "jobs/", Codec.string())).build();
       manager.add(Controller.builder("outage-" + kind).meterRegistry(manager.meterRegistry())
-          .forResource(jobs, (String v) -> Request.ofKey("jobs/" + v))
+          .forResource(jobs, (Versioned<String> v) -> Request.ofKey(v.key()))
           .build(request -> {
             controllerSaw.putIfAbsent(request.key(), System.nanoTime());
             return Result.done();

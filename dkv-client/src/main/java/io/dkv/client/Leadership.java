@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * Leadership l = election.campaign("node-1");
  * l.onLost(() -> scheduler.stop());
- * GuardedResult r = l.proclaim("node-1, epoch 2"); // rejected if no longer leader
+ * FencedWrite w = l.proclaim("node-1, epoch 2"); // rejected if no longer leader
  * l.resign();
  * }</pre>
  */
@@ -35,7 +35,7 @@ public final class Leadership implements AutoCloseable {
     Leadership l = new Leadership(handle);
     handle.lease().onLost(() -> l.lose("lease lost"));
     l.keyWatch = client.watchKey(handle.key(), Codec.bytes(),
-        WatchOptions.builder().startRevision(handle.fencingToken() + 1).build(), e -> {
+        WatchOptions.builder().startRevision(handle.fencingToken().revision() + 1).build(), e -> {
           if (e.type() == WatchEvent.Type.DELETE) {
             l.lose("leader key deleted");
           }
@@ -48,8 +48,13 @@ public final class Leadership implements AutoCloseable {
     return handle.key();
   }
 
-  /** The leader key's create revision: larger for every later leader (a fencing token). */
+  /** The leader key's create revision: larger for every later leader. */
   public long revision() {
+    return handle.fencingToken().revision();
+  }
+
+  /** The leader key and its create revision, for writes fenced by this leadership. */
+  public FencingToken fencingToken() {
     return handle.fencingToken();
   }
 
@@ -74,12 +79,12 @@ public final class Leadership implements AutoCloseable {
   }
 
   /** Replaces the leader's value, only while still leader. */
-  public GuardedResult proclaim(String value) {
+  public FencedWrite proclaim(String value) {
     return handle.put(handle.key(), value);
   }
 
   /** Writes {@code value} under {@code key} only while still leader (fenced by the leader key). */
-  public GuardedResult put(String key, String value) {
+  public FencedWrite put(String key, String value) {
     return handle.put(key, value);
   }
 

@@ -1,7 +1,9 @@
 package io.dkv.client;
 
 /**
- * A value read from the store with its revision metadata, as etcd reports it.
+ * A value read from the store with its revision metadata, as etcd reports it. It is also the object of every
+ * etcd source: {@link ListWatch} items and changes, and so the objects of informers over etcd, which therefore
+ * always know their key (as Kubernetes objects carry their metadata).
  *
  * <pre>{@code
  * Versioned<String> v = client.get("config/mode").orElseThrow();
@@ -17,6 +19,11 @@ package io.dkv.client;
  * @param <T>            the value type
  */
 public record Versioned<T>(String key, T value, long createRevision, long modRevision, long version, long lease) {
+
+  /** The same key and revisions with another value (for instance a trimmed copy of this one). */
+  public <U> Versioned<U> withValue(U newValue) {
+    return new Versioned<>(key, newValue, createRevision, modRevision, version, lease);
+  }
 
   static <T> Versioned<T> of(io.etcd.jetcd.KeyValue kv, Codec<T> codec) {
     return new Versioned<>(Keys.string(kv.getKey()), codec.decode(kv.getValue().getBytes()), kv.getCreateRevision(),

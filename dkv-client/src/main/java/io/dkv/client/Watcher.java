@@ -1,60 +1,55 @@
 package io.dkv.client;
 
-import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.Watch;
-import io.etcd.jetcd.common.exception.CompactedException;
-import io.etcd.jetcd.kv.GetResponse;
-import io.etcd.jetcd.options.GetOption;
-import io.etcd.jetcd.options.WatchOption;
-import io.etcd.jetcd.watch.WatchResponse;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A self-resuming watch: it remembers the revision up to which it delivered, and after any error opens a
- * new server watch from that revision + 1 (after a backoff with jitter). Events at or below that revision
- * are dropped, so nothing is delivered twice.
+ * A self-resuming watch over a {@link ListWatch}: it remembers the revision up to which it delivered, and after
+ * any error opens a new watch from that revision + 1 (after a backoff with jitter). Events at or below that
+ * revision are dropped, so nothing is delivered twice.
+ *
+ * <p>Logs: one WARN line when the watch loses its server (naming the key and the cause), one INFO line when it
+ * is back (with the revision it resumed from); the failed attempts in between at DEBUG.
  */
 final class Watcher<T> implements Subscription {
 
   private static final Logger log = LoggerFactory.getLogger(Watcher.class);
+  private static final int SNAPSHOT_PAGE = 1000;
 
   private final DkvClient client;
-  private final String key;
-  private final boolean prefix;
-  private final Codec<T> codec;
+  private final String what;
+  private final ListWatch<T> source;
   private final WatchOptions options;
   private final WatchHandler<T> handler;
   /** What the handler knows, kept only to report the difference after a compaction. */
   private final Map<String, Versioned<T>> known;
 
   private final Object lock = new Object();
-  /** jetcd's callbacks only enqueue here: they must never wait for {@link #lock} (jetcd holds its own). */
-  private final SerialExecutor events;
   private boolean closed;
   private boolean suspended;
   private long revision;
   private int generation;
   private int failures;
-  private Watch.Watcher current;
+  /** Since the first failure of an outage, until a watch is set up again. */
+  private boolean lost;
+  private ListWatch.Watch current;
 
   private Watcher(DkvClient client, String key, boolean prefix, Codec<T> codec, WatchOptions options,
       WatchHandler<T> handler) {
     this.client = client;
-    this.key = key;
-    this.prefix = prefix;
-    this.codec = codec;
+    this.what = (prefix ? "prefix '" : "key '") + key + "'";
+    this.source = (prefix ? ListWatch.prefix(client, key, codec) : ListWatch.key(client, key, codec))
+        .previousValues(true).build();
     this.options = options;
     this.handler = handler;
     this.known = options.resnapshotOnCompaction() ? new LinkedHashMap<>() : null;
-    this.events = new SerialExecutor(client.callbacks());
   }
 
   static <T> Watcher<T> start(DkvClient client, String key, boolean prefix, Codec<T> codec, WatchOptions options,
@@ -62,40 +57,25 @@ final class Watcher<T> implements Subscription {
     Watcher<T> w = new Watcher<>(client, key, prefix, codec, options, handler);
     synchronized (w.lock) {
       if (options.initialSnapshot()) {
-        GetResponse r = client.await(w.read());
-        List<Versioned<T>> values = w.decode(r);
-        w.revision = r.getHeader().getRevision();
-        w.remember(values);
-        w.safely(() -> handler.onSnapshot(values, w.revision));
+        ListWatch.Page<T> snapshot = w.source.listAll(SNAPSHOT_PAGE);
+        w.revision = snapshot.revision();
+        w.remember(snapshot.items());
+        w.safely(() -> handler.onSnapshot(snapshot.items(), w.revision));
       } else if (options.startRevision() > 0) {
         w.revision = options.startRevision() - 1;
         if (w.known != null) {
-          w.remember(w.decode(client.await(w.read())));
+          w.remember(w.source.listAll(SNAPSHOT_PAGE).items());
         }
+      } else if (w.known != null) {
+        ListWatch.Page<T> now = w.source.listAll(SNAPSHOT_PAGE);
+        w.revision = now.revision();
+        w.remember(now.items());
       } else {
-        GetResponse r = client.await(w.read());
-        w.revision = r.getHeader().getRevision();
-        w.remember(w.decode(r));
+        w.revision = w.source.currentRevision();
       }
       w.open();
     }
     return w;
-  }
-
-  private java.util.concurrent.CompletableFuture<GetResponse> read() {
-    GetOption.Builder o = GetOption.builder().isPrefix(prefix);
-    if (!options.initialSnapshot() && known == null) {
-      o.withCountOnly(true); // only the revision is needed
-    }
-    return client.jetcd().getKVClient().get(Keys.bytes(key), o.build());
-  }
-
-  private List<Versioned<T>> decode(GetResponse r) {
-    List<Versioned<T>> out = new ArrayList<>(r.getKvs().size());
-    for (KeyValue kv : r.getKvs()) {
-      out.add(Versioned.of(kv, codec));
-    }
-    return out;
   }
 
   private void remember(List<Versioned<T>> values) {
@@ -107,55 +87,71 @@ final class Watcher<T> implements Subscription {
     }
   }
 
-  /** Opens a server watch from revision + 1; call with the lock held. */
+  /** Opens a watch from revision + 1; call with the lock held. */
   private void open() {
     if (closed || suspended) {
       return;
     }
     int gen = ++generation;
-    ByteSequence k = Keys.bytes(key);
-    WatchOption o = WatchOption.builder().isPrefix(prefix).withPrevKV(true).withRevision(revision + 1).build();
-    current = client.jetcd().getWatchClient().watch(k, o, Watch.listener(
-        r -> events.execute(() -> onNext(gen, r)),
-        e -> events.execute(() -> onError(gen, e)),
-        () -> events.execute(() -> onError(gen, new DkvException("watch completed")))));
+    current = source.watch(revision, new ListWatch.Sink<>() {
+      @Override
+      public void changes(List<ListWatch.Change<T>> changes, long serverRevision) {
+        onChanges(gen, changes);
+      }
+
+      @Override
+      public void created(long serverRevision) {
+        onCreated(gen);
+      }
+
+      @Override
+      public void historyGone(long compactRevision) {
+        onCompacted(gen, compactRevision);
+      }
+
+      @Override
+      public void closed(Throwable cause) {
+        onError(gen, cause == null ? new DkvException("the server ended the watch") : cause);
+      }
+    });
   }
 
-  private void onNext(int gen, WatchResponse r) {
+  private void onCreated(int gen) {
     synchronized (lock) {
       if (closed || gen != generation) {
         return;
       }
       failures = 0;
+      if (lost) {
+        lost = false;
+        log.info("watch on {} is back: resumed from revision {}", what, revision + 1);
+      }
+    }
+  }
+
+  private void onChanges(int gen, List<ListWatch.Change<T>> changes) {
+    synchronized (lock) {
+      if (closed || gen != generation) {
+        return;
+      }
       long last = revision;
-      for (io.etcd.jetcd.watch.WatchEvent e : r.getEvents()) {
-        KeyValue kv = e.getKeyValue();
-        long rev = kv.getModRevision();
+      for (ListWatch.Change<T> c : changes) {
+        long rev = c.revision();
         if (rev <= revision) {
           continue; // already delivered before a resume
         }
         last = Math.max(last, rev);
-        KeyValue prev = e.getPrevKV();
-        boolean hasPrev = prev != null && prev.getModRevision() > 0;
-        T prevValue = hasPrev ? codec.decode(prev.getValue().getBytes()) : null;
-        String k = Keys.string(kv.getKey());
+        T previous = c.previous() == null ? null : c.previous().value();
         WatchEvent<T> event;
-        switch (e.getEventType()) {
-          case PUT -> {
-            Versioned<T> v = Versioned.of(kv, codec);
-            event = new WatchEvent<>(WatchEvent.Type.PUT, k, v.value(), prevValue, rev);
-            if (known != null) {
-              known.put(k, v);
-            }
+        if (c.type() == ListWatch.Change.Type.DELETED) {
+          event = new WatchEvent<>(WatchEvent.Type.DELETE, c.key(), null, previous, rev);
+          if (known != null) {
+            known.remove(c.key());
           }
-          case DELETE -> {
-            event = new WatchEvent<>(WatchEvent.Type.DELETE, k, null, prevValue, rev);
-            if (known != null) {
-              known.remove(k);
-            }
-          }
-          default -> {
-            continue;
+        } else {
+          event = new WatchEvent<>(WatchEvent.Type.PUT, c.key(), c.value().value(), previous, rev);
+          if (known != null) {
+            known.put(c.key(), c.value());
           }
         }
         safely(() -> handler.onEvent(event));
@@ -171,49 +167,74 @@ final class Watcher<T> implements Subscription {
       }
       generation++; // ignore whatever the failed watch still says
       closeCurrent();
-      Throwable cause = t;
-      while (cause.getCause() != null && !(cause instanceof CompactedException)) {
-        cause = cause.getCause();
+      if (!lost) {
+        lost = true;
+        log.warn("watch on {} lost its server ({}); resuming from revision {} once it is back", what, cause(t),
+            revision + 1);
+      } else {
+        log.debug("watch on {}: attempt to resume from revision {} failed: {}", what, revision + 1, cause(t));
       }
-      if (t instanceof CompactedException c) {
-        compacted(c.getCompactedRevision());
-        return;
-      }
-      if (cause instanceof CompactedException c) {
-        compacted(c.getCompactedRevision());
-        return;
-      }
-      log.debug("watch on {} failed at revision {}; resuming: {}", key, revision, t.toString());
       retryLater(this::open);
     }
   }
 
+  private static String cause(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null && c.getCause() != c && (c.getMessage() == null || c instanceof DkvException)) {
+      c = c.getCause();
+    }
+    return c.getMessage() != null ? c.getMessage() : c.getClass().getSimpleName();
+  }
+
+  private void onCompacted(int gen, long compactRevision) {
+    synchronized (lock) {
+      if (closed || gen != generation) {
+        return;
+      }
+      generation++;
+      closeCurrent();
+      compacted(compactRevision);
+    }
+  }
+
+  /** Call with the lock held. */
   private void compacted(long compactRevision) {
     if (known == null) {
-      log.warn("watch on {}: history compacted up to {}; changes after {} may be missed", key, compactRevision,
+      log.warn("watch on {}: history compacted up to {}; changes after {} may be missed", what, compactRevision,
           revision);
       revision = Math.max(revision, compactRevision - 1);
       safely(() -> handler.onCompacted(compactRevision, List.of()));
       open();
       return;
     }
-    client.jetcd().getKVClient().get(Keys.bytes(key), GetOption.builder().isPrefix(prefix).build())
-        .whenCompleteAsync((r, e) -> {
+    try {
+      // the snapshot is read without the lock (close() must not wait for a read), then applied under it
+      client.callbacks().execute(() -> {
+        ListWatch.Page<T> snapshot;
+        try {
+          snapshot = source.listAll(SNAPSHOT_PAGE);
+        } catch (RuntimeException e) {
           synchronized (lock) {
-            if (closed) {
-              return;
-            }
-            if (e != null) {
+            if (!closed) {
+              log.debug("watch on {}: reading a snapshot after a compaction failed: {}", what, e.toString());
               retryLater(() -> compacted(compactRevision));
-              return;
             }
-            long at = r.getHeader().getRevision();
-            List<WatchEvent<T>> diff = difference(decode(r), at);
-            revision = at;
-            safely(() -> handler.onCompacted(compactRevision, diff));
-            open();
           }
-        }, events);
+          return;
+        }
+        synchronized (lock) {
+          if (closed) {
+            return;
+          }
+          List<WatchEvent<T>> diff = difference(snapshot.items(), snapshot.revision());
+          revision = snapshot.revision();
+          safely(() -> handler.onCompacted(compactRevision, diff));
+          open();
+        }
+      });
+    } catch (RejectedExecutionException clientClosed) {
+      closed = true;
+    }
   }
 
   private List<WatchEvent<T>> difference(List<Versioned<T>> now, long at) {
@@ -246,7 +267,7 @@ final class Watcher<T> implements Subscription {
           }
         }
       }, delay, TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
+    } catch (RejectedExecutionException clientClosed) {
       closed = true;
     }
   }
@@ -255,28 +276,41 @@ final class Watcher<T> implements Subscription {
     try {
       call.run();
     } catch (RuntimeException e) {
-      log.error("watch handler for {} threw; the watch goes on", key, e);
+      log.error("watch handler for {} threw; the watch goes on", what, e);
     }
   }
 
+  /**
+   * Closes the current watch; call with the lock held, from that watch's own delivery thread only (its sink
+   * calls: closing returns at once there). From other threads use {@link #detachCurrent()}.
+   */
   private void closeCurrent() {
-    Watch.Watcher w = current;
-    current = null;
+    ListWatch.Watch w = detachCurrent();
     if (w != null) {
-      try {
-        w.close();
-      } catch (RuntimeException e) {
-        log.debug("closing a watch", e);
-      }
+      w.close();
     }
+  }
+
+  /**
+   * Forgets the current watch and returns it, to be closed once the lock is released: closing waits for a sink
+   * call in progress, which may be waiting for the lock. Call with the lock held.
+   */
+  private ListWatch.Watch detachCurrent() {
+    ListWatch.Watch w = current;
+    current = null;
+    return w;
   }
 
   /** Drops the server watch and opens none until {@link #resume()}, as if disconnected; for tests. */
   void suspend() {
+    ListWatch.Watch w;
     synchronized (lock) {
       suspended = true;
       generation++;
-      closeCurrent();
+      w = detachCurrent();
+    }
+    if (w != null) {
+      w.close();
     }
   }
 
@@ -297,10 +331,14 @@ final class Watcher<T> implements Subscription {
 
   @Override
   public void close() {
+    ListWatch.Watch w;
     synchronized (lock) {
       closed = true;
       generation++;
-      closeCurrent();
+      w = detachCurrent();
+    }
+    if (w != null) {
+      w.close(); // outside the lock: it waits for a delivery in progress, which may be waiting for the lock
     }
   }
 }

@@ -6,6 +6,7 @@ import io.dkv.server.api.KvService;
 import io.dkv.server.api.LeaseService;
 import io.dkv.server.api.LockService;
 import io.dkv.server.api.ElectionService;
+import io.dkv.server.api.WatchService;
 import io.dkv.server.concurrency.Elections;
 import io.dkv.server.concurrency.CommitFeed;
 import io.dkv.server.concurrency.Locks;
@@ -20,12 +21,12 @@ import io.etcd.jetcd.api.Member;
 import io.dkv.server.metrics.GrpcMetrics;
 import io.dkv.server.metrics.MetricsEndpoint;
 import io.grpc.Server;
-import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -34,7 +35,6 @@ import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.UnaryOperator;
 import org.rocksdb.WriteBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,116 +56,164 @@ public final class DkvServer implements AutoCloseable {
   /** How the server compacts history by itself, as etcd's --auto-compaction-mode. */
   public enum CompactionMode { PERIODIC, REVISION }
 
-  private final Backend backend;
-  private final WatchHub watchHub;
-  private final Lessor lessor;
-  private final CommitFeed feed = new CommitFeed();
-  private final LocalProposer proposer;
-  private final AutoCompactor autoCompactor;
-  private final ExecutorService maintenance =
-      Executors.newCachedThreadPool(r -> {
+  private final Closer closer = new Closer();
+  private final Server grpc;
+  private final String endpoint;
+  private final MetricsEndpoint metrics;
+  private volatile boolean closing;
+  private volatile Member self;
+
+  /**
+   * Starts in an order that fails early and unwinds completely: the listen addresses are checked (the metrics
+   * listener bound) first, so a busy port fails before anything is created on disk; every resource then
+   * registers on {@link #closer} as it is made, so a failure at any step, or {@link #close()}, closes in
+   * reverse order everything made before.
+   */
+  private DkvServer(Builder b) throws IOException {
+    try {
+      checkCanListen(b.host, b.port);
+      GrpcMetrics grpcMetrics = b.metricsHost == null ? null : new GrpcMetrics();
+      metrics = grpcMetrics == null ? null : closer.register(bindMetrics(b, grpcMetrics));
+
+      Backend backend = closer.register(Backend.open(b.dataDir));
+      MvccStore store = MvccStore.open(backend);
+      Headers headers = new Headers(id(backend, "clusterId"), id(backend, "memberId"), 1);
+      CommitFeed feed = closer.register(new CommitFeed());
+      WatchHub hub = closer.register(new WatchHub(store, headers::at,
+          b.maxRequestBytes + MessageSizeLimit.GRPC_OVERHEAD_BYTES, b.progressNotifyInterval));
+      Lessor leases = Lessor.open(backend, store);
+      LocalProposer proposer = closer.register(new LocalProposer(store, leases, events -> {
+        hub.publish(events);
+        feed.publish(events);
+      }));
+      closer.register(leases).start(proposer);
+      if (b.compactionMode != null) {
+        closer.register(autoCompactor(b, store, proposer));
+      }
+      ExecutorService maintenance = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "dkv-maintenance");
         t.setDaemon(true);
         return t;
       });
-  private final Server grpc;
-  private final String endpoint;
-  private MetricsEndpoint metrics;
-  private volatile boolean closing;
-  private volatile Member self;
+      closer.register(() -> awaitShutdown(maintenance)); // a defragment in progress, before the store closes
 
-  private DkvServer(Builder b) throws IOException {
-    backend = Backend.open(b.dataDir);
-    LocalProposer p = null;
-    AutoCompactor ac = null;
-    WatchHub hub = null;
-    Lessor l = null;
-    try {
-      MvccStore store = MvccStore.open(backend);
-      Headers headers = new Headers(id(backend, "clusterId"), id(backend, "memberId"), 1);
-      Lessor leases = Lessor.open(backend, store);
-      hub = new WatchHub(store, headers::at, b.maxRequestBytes + MessageSizeLimit.GRPC_OVERHEAD_BYTES,
-          b.progressNotifyInterval);
-      WatchHub watches = hub;
-      p = new LocalProposer(store, leases, events -> {
-        watches.publish(events);
-        feed.publish(events);
-      });
-      leases.start(p);
-      l = leases;
-      ac = autoCompactor(b, store, p);
-      GrpcMetrics grpcMetrics = b.metricsHost == null ? null : new GrpcMetrics();
-      ServerInterceptor[] interceptors = grpcMetrics == null
-          ? new ServerInterceptor[] {new MessageSizeLimit(b.maxRequestBytes)}
-          : new ServerInterceptor[] {new MessageSizeLimit(b.maxRequestBytes), grpcMetrics};
-      if (grpcMetrics != null) {
-        metrics = metricsEndpoint(b, grpcMetrics, store, backend); // binds now, so a busy port fails early
-      }
-      UnaryOperator<ServerServiceDefinition> serve = service -> {
-        if (grpcMetrics != null) {
-          grpcMetrics.register(service);
-        }
-        return ServerInterceptors.intercept(service, interceptors);
-      };
-      grpc = NettyServerBuilder.forAddress(new InetSocketAddress(b.host, b.port))
-          .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE,
-              4 * (b.maxRequestBytes + MessageSizeLimit.GRPC_OVERHEAD_BYTES)))
-          .permitKeepAliveTime(5, TimeUnit.SECONDS)
-          .permitKeepAliveWithoutCalls(true)
-          // calls run on the event loop that read them: every handler either answers from memory and the
-          // store at once or hands the write to the proposer; whole-store scans go to `maintenance`
-          .directExecutor()
-          .addService(serve.apply(
-              new KvService(store, p, headers, leases, b.maxRequestBytes, b.maxTxnOps).bindService()))
-          .addService(serve.apply(new MaintenanceService(store, backend, headers, maintenance).bindService()))
-          .addService(serve.apply(new ClusterService(headers, () -> self).bindService()))
-          .addService(serve.apply(hub.service()))
-          .addService(serve.apply(new LeaseService(leases, p, store, headers).withLeaseLeases()))
-          .addService(serve.apply(new LockService(new Locks(p, leases, store, feed), headers).bindService()))
-          .addService(serve.apply(
-              new ElectionService(new Elections(p, leases, store, feed), headers).bindService()))
-          .build()
-          .start();
+      List<ServerServiceDefinition> services = List.of(
+          new KvService(store, proposer, headers, leases, b.maxRequestBytes, b.maxTxnOps).bindService(),
+          new MaintenanceService(store, backend, headers, maintenance).bindService(),
+          new ClusterService(headers, () -> self).bindService(),
+          new WatchService(hub).bindService(),
+          new LeaseService(leases, proposer, store, headers).withLeaseLeases(),
+          new LockService(new Locks(proposer, leases, store, feed), headers).bindService(),
+          new ElectionService(new Elections(proposer, leases, store, feed), headers).bindService());
+      grpc = serveGrpc(b, services.stream().map(s -> intercept(s, b.maxRequestBytes, grpcMetrics)).toList());
+      closer.register(this::stopServing);
+      closer.register(hub); // again: stopping ends the watch streams first, so that gRPC can drain
       endpoint = "http://" + b.host + ":" + grpc.getPort();
-      if (metrics != null) {
-        metrics.start();
-        log.info("metrics and health on http://{}:{}/metrics and /health", b.metricsHost, metrics.port());
-      }
       self = Member.newBuilder().setID(headers.memberId()).setName(b.name)
           .addAllPeerURLs(b.peerUrls)
           .addAllClientURLs(b.advertiseClientUrls.isEmpty() ? List.of(endpoint) : b.advertiseClientUrls)
           .build();
-    } catch (RuntimeException | IOException e) {
       if (metrics != null) {
-        metrics.close();
+        addGauges(metrics, store, backend).start();
+        log.info("metrics and health on http://{}:{}/metrics and /health", b.metricsHost, metrics.port());
       }
-      if (ac != null) {
-        ac.close();
-      }
-      if (l != null) {
-        l.close();
-      }
-      if (p != null) {
-        p.close();
-      }
-      if (hub != null) {
-        hub.close();
-      }
-      maintenance.shutdown();
-      feed.close();
-      backend.close();
-      throw e;
+    } catch (IOException e) {
+      throw closer.closeAfter(e);
+    } catch (RuntimeException e) {
+      throw closer.closeAfter(e);
+    } catch (Error e) {
+      throw closer.closeAfter(e);
     }
-    watchHub = hub;
-    lessor = l;
-    proposer = p;
-    autoCompactor = ac;
     log.info("dkv-server '{}' serving the etcd v3 API on {}, data in {}", b.name, endpoint, b.dataDir);
   }
 
-  private MetricsEndpoint metricsEndpoint(Builder b, GrpcMetrics grpcMetrics, MvccStore store, Backend backend)
-      throws IOException {
-    return MetricsEndpoint.bind(b.metricsHost, b.metricsPort, grpcMetrics, () -> !closing)
+  /**
+   * Fails, naming the address, if nothing can listen on {@code host:port} now (the client listener itself binds
+   * once the store is open, so that a client that can connect is served).
+   */
+  private static void checkCanListen(String host, int port) throws IOException {
+    if (port == 0) {
+      return;
+    }
+    try (ServerSocket probe = new ServerSocket()) {
+      probe.setReuseAddress(true); // as the listener: a port with connections in TIME_WAIT is free
+      probe.bind(new InetSocketAddress(host, port));
+    } catch (IOException e) {
+      throw listenFailure(host, port, e);
+    }
+  }
+
+  private MetricsEndpoint bindMetrics(Builder b, GrpcMetrics grpcMetrics) throws IOException {
+    try {
+      return MetricsEndpoint.bind(b.metricsHost, b.metricsPort, grpcMetrics, () -> !closing);
+    } catch (IOException e) {
+      throw listenFailure(b.metricsHost, b.metricsPort, e);
+    }
+  }
+
+  private static Server serveGrpc(Builder b, List<ServerServiceDefinition> services) throws IOException {
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(b.host, b.port))
+        .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE,
+            4 * (b.maxRequestBytes + MessageSizeLimit.GRPC_OVERHEAD_BYTES)))
+        .permitKeepAliveTime(5, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        // calls run on the event loop that read them: every handler either answers from memory and the
+        // store at once or hands the write to the proposer; whole-store scans go to the maintenance pool
+        .directExecutor();
+    services.forEach(builder::addService);
+    try {
+      return builder.build().start();
+    } catch (IOException e) {
+      throw listenFailure(b.host, b.port, e); // taken since the check
+    }
+  }
+
+  private static IOException listenFailure(String host, int port, IOException e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String reason = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    if (!reason.isEmpty()) {
+      reason = Character.toLowerCase(reason.charAt(0)) + reason.substring(1);
+    }
+    return new IOException("cannot listen on " + host + ":" + port + ": " + reason, e);
+  }
+
+  private static ServerServiceDefinition intercept(ServerServiceDefinition service, long maxRequestBytes,
+      GrpcMetrics grpcMetrics) {
+    if (grpcMetrics == null) {
+      return ServerInterceptors.intercept(service, new MessageSizeLimit(maxRequestBytes));
+    }
+    grpcMetrics.register(service);
+    return ServerInterceptors.intercept(service, new MessageSizeLimit(maxRequestBytes), grpcMetrics);
+  }
+
+  /** Refuses new calls, lets running ones finish (up to 5 s), then ends the rest. Idempotent. */
+  private void stopServing() {
+    grpc.shutdown();
+    try {
+      if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) {
+        grpc.shutdownNow();
+        grpc.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      grpc.shutdownNow();
+    }
+  }
+
+  private static void awaitShutdown(ExecutorService executor) {
+    executor.shutdown();
+    try {
+      executor.awaitTermination(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private MetricsEndpoint addGauges(MetricsEndpoint endpoint, MvccStore store, Backend backend) {
+    return endpoint
         .gauge("etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.", () -> 1)
         .gauge("etcd_debugging_mvcc_current_revision", "The current revision of store.", store::currentRevision)
         .gauge("etcd_debugging_mvcc_compact_revision", "The revision of the last compaction in store.",
@@ -175,9 +223,6 @@ public final class DkvServer implements AutoCloseable {
   }
 
   private static AutoCompactor autoCompactor(Builder b, MvccStore store, LocalProposer p) {
-    if (b.compactionMode == null) {
-      return null;
-    }
     return switch (b.compactionMode) {
       case PERIODIC -> AutoCompactor.periodic(store, p, AutoCompactor.parsePeriod(b.compactionRetention));
       case REVISION -> AutoCompactor.byRevision(store, p, Long.parseLong(b.compactionRetention),
@@ -197,6 +242,7 @@ public final class DkvServer implements AutoCloseable {
     return id;
   }
 
+  /** A builder with etcd's defaults (see {@link Builder}); {@link Builder#start()} starts the server. */
   public static Builder builder() {
     return new Builder();
   }
@@ -221,37 +267,19 @@ public final class DkvServer implements AutoCloseable {
     grpc.awaitTermination();
   }
 
-  /** Stops serving: refuses new calls, lets running ones finish (up to 5 s), then closes the store. */
+  /**
+   * Stops serving: ends the watch streams, refuses new calls, lets running ones finish (up to 5 s), then
+   * stops the writer and closes the store. Idempotent.
+   */
   @Override
   public void close() {
-    closing = true;
-    if (metrics != null) {
-      metrics.close();
-    }
-    watchHub.close();
-    grpc.shutdown();
-    try {
-      if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) {
-        grpc.shutdownNow();
-        grpc.awaitTermination(5, TimeUnit.SECONDS);
+    synchronized (closer) {
+      if (closing) {
+        return;
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      grpc.shutdownNow();
+      closing = true;
+      closer.close();
     }
-    maintenance.shutdown();
-    try {
-      maintenance.awaitTermination(60, TimeUnit.SECONDS); // a defragment in progress, before the store closes
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    if (autoCompactor != null) {
-      autoCompactor.close();
-    }
-    lessor.close();
-    proposer.close();
-    feed.close();
-    backend.close();
     log.info("dkv-server stopped");
   }
 
@@ -379,7 +407,14 @@ public final class DkvServer implements AutoCloseable {
       return this;
     }
 
-    /** Opens the data directory and starts serving. */
+    /**
+     * Opens the data directory and starts serving. A failed start leaves nothing open (no listener, no thread,
+     * no lock on the data directory).
+     *
+     * @throws IOException with a one-line message naming what failed, e.g. {@code cannot listen on
+     *     127.0.0.1:2379: address already in use} (then nothing was created on disk), a data directory that
+     *     cannot be created, or one in use by another server
+     */
     public DkvServer start() throws IOException {
       return new DkvServer(this);
     }

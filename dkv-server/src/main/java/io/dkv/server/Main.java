@@ -1,5 +1,6 @@
 package io.dkv.server;
 
+import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
@@ -11,12 +12,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 /** {@code java -jar dkv-server.jar}: runs a server standalone, with etcd's flags, until SIGTERM or SIGINT. */
 @Command(name = "dkv-server", mixinStandardHelpOptions = true, sortOptions = false,
     description = "A durable, revisioned key-value server speaking the etcd v3 API.")
 public final class Main implements Callable<Integer> {
+
+  /** The exit code when the server cannot start (a busy port, an unusable data directory). */
+  static final int EXIT_START_FAILED = 1;
 
   @Spec
   CommandSpec spec;
@@ -112,7 +117,16 @@ public final class Main implements Callable<Integer> {
       }
       b.metrics(metrics.getHost(), metrics.getPort());
     }
-    DkvServer server = b.start();
+    DkvServer server;
+    try {
+      server = b.start();
+    } catch (IOException e) {
+      // what a user meets (a busy port, an unusable or locked data directory), named in one line
+      return startFailed(e.getMessage(), e);
+    } catch (RuntimeException e) {
+      // anything else (e.g. a corrupt record in the data directory), in one line as well
+      return startFailed("cannot start: " + e, e);
+    }
     AtomicBoolean closed = new AtomicBoolean();
     Runnable closeOnce = () -> {
       if (closed.compareAndSet(false, true)) {
@@ -133,6 +147,14 @@ public final class Main implements Callable<Integer> {
     stop.await();
     closeOnce.run();
     return 0;
+  }
+
+  /** Prints why the server could not start, in one line (the stack trace goes to the log at DEBUG). */
+  private int startFailed(String message, Exception e) {
+    // the logger is looked up here, not in a static field: main() picks the logging configuration first
+    LoggerFactory.getLogger(Main.class).debug("start-up failed", e);
+    spec.commandLine().getErr().println(spec.name() + ": " + message);
+    return EXIT_START_FAILED;
   }
 
   public static void main(String[] args) {

@@ -29,12 +29,12 @@ final class DefaultInformer<T> implements SharedIndexInformer<T> {
   private final Duration resyncPeriod;
   private final Duration auditPeriod;
   private final Store<T> store;
-  private final Distributor<T> distributor = new Distributor<>();
+  private final SharedProcessor<T> processor = new SharedProcessor<>();
   private final InformerMetrics metrics;
   private final Reflector<T> reflector;
   private final ExecutorService handlers;
   private final ScheduledExecutorService scheduler;
-  private final Map<Dispatcher<T>, ScheduledFuture<?>> resyncs = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<ProcessorListener<T>, ScheduledFuture<?>> resyncs = new java.util.concurrent.ConcurrentHashMap<>();
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -49,12 +49,12 @@ final class DefaultInformer<T> implements SharedIndexInformer<T> {
     this.metrics = new InformerMetrics(b.meterRegistry, name);
     this.handlers = Executors.newCachedThreadPool(r -> daemon(r, "dkv-informer-" + name + "-handler-"));
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "dkv-informer-" + name + "-timer-"));
-    this.reflector = new Reflector<>(name, source, store, distributor, b.transform, b.pageSize,
+    this.reflector = new Reflector<>(name, source, store, processor, b.transform, b.pageSize,
         new Backoff(b.initialBackoff, b.maxBackoff), b.watchSilenceTimeout, b.errorHandler, metrics, this::fail);
     metrics.gauge("informer.lag", "the source's latest known revision minus the cache's", reflector,
         Reflector::lag);
     metrics.gauge("informer.handler.backlog", "notifications waiting for handlers, summed over handlers",
-        distributor, Distributor::backlog);
+        processor, SharedProcessor::backlog);
     metrics.gauge("informer.cache.size", "objects in the cache", store, Store::size);
     metrics.gauge("informer.revision", "the revision the cache reflects", store, Store::revision);
   }
@@ -80,13 +80,13 @@ final class DefaultInformer<T> implements SharedIndexInformer<T> {
     if (closed.get()) {
       throw new IllegalStateException("informer " + name + " is closed");
     }
-    Dispatcher<T> d = new Dispatcher<>(handler, handlers, reflector::synced);
+    ProcessorListener<T> d = new ProcessorListener<>(handler, handlers, reflector::synced);
     reflector.lock.lock();
     try {
       for (Map.Entry<String, Store.Entry<T>> e : store.entries()) {
         d.changed(e.getKey(), null, e.getValue().object(), true, false);
       }
-      distributor.add(d);
+      processor.add(d);
     } finally {
       reflector.lock.unlock();
     }
@@ -97,7 +97,7 @@ final class DefaultInformer<T> implements SharedIndexInformer<T> {
     return d;
   }
 
-  private void resync(Dispatcher<T> d) {
+  private void resync(ProcessorListener<T> d) {
     reflector.lock.lock();
     try {
       for (Map.Entry<String, Store.Entry<T>> e : store.entries()) {
@@ -110,12 +110,12 @@ final class DefaultInformer<T> implements SharedIndexInformer<T> {
 
   @Override
   public void removeEventHandler(HandlerRegistration registration) {
-    if (!(registration instanceof Dispatcher<?> d) || !distributor.all().contains(d)) {
+    if (!(registration instanceof ProcessorListener<?> d) || !processor.all().contains(d)) {
       throw new IllegalArgumentException("not a handler of informer " + name + ": " + registration);
     }
     @SuppressWarnings("unchecked")
-    Dispatcher<T> mine = (Dispatcher<T>) d;
-    distributor.remove(mine);
+    ProcessorListener<T> mine = (ProcessorListener<T>) d;
+    processor.remove(mine);
     mine.remove();
     ScheduledFuture<?> r = resyncs.remove(mine);
     if (r != null) {
@@ -243,7 +243,7 @@ final class DefaultInformer<T> implements SharedIndexInformer<T> {
     }
     reflector.stop();
     scheduler.shutdownNow();
-    distributor.closeAll();
+    processor.closeAll();
     handlers.shutdown();
     metrics.close();
     log.debug("informer {} stopped", name);

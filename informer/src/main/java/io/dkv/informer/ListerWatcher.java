@@ -2,7 +2,8 @@ package io.dkv.informer;
 
 /**
  * Where an informer's objects come from: a consistent, paginated list and a watch of the changes after
- * it. Implementations: {@link ListerWatchers#etcd} (DKV or etcd, via dkv-client) and
+ * it. Implementations: {@link ListerWatchers#etcd} (DKV or etcd: an adapter of dkv-client's
+ * {@link io.dkv.client.ListWatch}, its objects {@link io.dkv.client.Versioned} values) and
  * {@code ListerWatchers.kubernetes} (the Kubernetes API, via fabric8).
  *
  * <p>What an informer relies on: every page of one list shows the same revision; a watch from revision R

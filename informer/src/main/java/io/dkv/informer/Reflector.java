@@ -39,7 +39,7 @@ final class Reflector<T> implements Runnable {
   private final String name;
   private final ListerWatcher<T> source;
   private final Store<T> store;
-  private final Distributor<T> out;
+  private final SharedProcessor<T> out;
   private final UnaryOperator<T> transform;
   private final int pageSize;
   private final Backoff backoff;
@@ -70,7 +70,7 @@ final class Reflector<T> implements Runnable {
   private volatile long lostAtNanos;
   private final AtomicInteger failedAttempts = new AtomicInteger();
 
-  Reflector(String name, ListerWatcher<T> source, Store<T> store, Distributor<T> out, UnaryOperator<T> transform,
+  Reflector(String name, ListerWatcher<T> source, Store<T> store, SharedProcessor<T> out, UnaryOperator<T> transform,
       int pageSize, Backoff backoff, Duration silenceTimeout, ErrorHandler errorHandler, InformerMetrics metrics,
       Consumer<Throwable> onFatal) {
     this.name = name;

@@ -1,7 +1,7 @@
 package io.dkv.informer;
 
 /**
- * Receives an informer's changes. Each registered handler is called from its own dispatcher thread, one
+ * Receives an informer's changes. Each registered handler is called from its own listener thread, one
  * call at a time, so a slow handler delays nobody else. When a handler falls behind, pending
  * notifications for the same key are coalesced: the states it sees for each key are an ordered
  * subsequence of the states that key went through (never one out of order, always the latest in the end).

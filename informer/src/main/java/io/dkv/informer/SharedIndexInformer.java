@@ -8,8 +8,9 @@ import java.util.concurrent.CompletableFuture;
  * A local cache of a source's objects kept in sync by list-then-watch, shared by any number of handlers.
  *
  * <pre>{@code
- * SharedIndexInformer<Job> jobs = SharedIndexInformer.builder(ListerWatchers.etcd(client, "/jobs/", Codec.json(Job.class)))
- *     .index("byOwner", job -> List.of(job.owner()))
+ * SharedIndexInformer<Versioned<Job>> jobs = SharedIndexInformer
+ *     .builder(ListerWatchers.etcd(client, "/jobs/", Codec.json(Job.class)))
+ *     .index("byOwner", v -> List.of(v.value().owner()))
  *     .build();
  * jobs.addEventHandler(handler);
  * jobs.start();
@@ -87,7 +88,7 @@ public interface SharedIndexInformer<T> extends AutoCloseable {
    */
   AuditReport audit();
 
-  /** Stops watching and every handler's dispatcher. */
+  /** Stops watching and every handler's listener. */
   @Override
   void close();
 }

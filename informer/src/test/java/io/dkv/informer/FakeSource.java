@@ -179,7 +179,15 @@ final class FakeSource implements ListerWatcher<String> {
 
   private final class FakeWatch implements WatchHandle {
     final WatchSink<String> sink;
-    final io.dkv.informer.SerialExecutor serial = new io.dkv.informer.SerialExecutor(delivery);
+    /** Delivery in order, one call at a time, on the pool: each call runs after the previous one ended. */
+    final java.util.concurrent.Executor serial = new java.util.concurrent.Executor() {
+      private java.util.concurrent.CompletableFuture<Void> tail = java.util.concurrent.CompletableFuture.completedFuture(null);
+
+      @Override
+      public synchronized void execute(Runnable task) {
+        tail = tail.handle((v, e) -> (Void) null).thenRunAsync(task, delivery);
+      }
+    };
     volatile boolean closed;
     volatile boolean silent;
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
+import io.dkv.client.Versioned;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,28 +32,28 @@ class GuideExamplesTest {
       client.put("/jobs/j2", new Job("j2", "bob", "queued", ""));
 
       // region build
-      SharedIndexInformer<Job> jobs = SharedIndexInformer
-          .builder(ListerWatchers.etcd(client, "/jobs/", Codec.json(Job.class)))
+      SharedIndexInformer<Versioned<Job>> jobs = SharedIndexInformer
+          .builder(ListerWatchers.etcd(client, "/jobs/", Codec.json(Job.class)))   // objects carry their key
           .name("jobs")                                              // the informer=jobs tag of its metrics
-          .index("byOwner", job -> List.of(job.owner()))
-          .transform(job -> new Job(job.id(), job.owner(), job.state(), null)) // cache without the log
+          .index("byOwner", v -> List.of(v.value().owner()))
+          .transform(v -> v.withValue(new Job(v.value().id(), v.value().owner(), v.value().state(), null))) // no log
           .meterRegistry(registry)
           .build();
 
       HandlerRegistration registration = jobs.addEventHandler(new ResourceEventHandler<>() {
         @Override
-        public void onAdd(Job job, boolean initial) {
-          queue.add(job.id());
+        public void onAdd(Versioned<Job> job, boolean initial) {
+          queue.add(job.key());
         }
 
         @Override
-        public void onUpdate(Job before, Job after) {
-          queue.add(after.id());
+        public void onUpdate(Versioned<Job> before, Versioned<Job> after) {
+          queue.add(after.key());
         }
 
         @Override
-        public void onDelete(Job job, boolean finalStateUnknown) {
-          cancelled.add(job.id());
+        public void onDelete(Versioned<Job> job, boolean finalStateUnknown) {
+          cancelled.add(job.key());
         }
       });
       jobs.start();
@@ -60,18 +61,19 @@ class GuideExamplesTest {
 
       // region read
       await().until(registration::hasSynced);         // this handler has seen every initial object
-      List<Job> alices = jobs.lister().byIndex("byOwner", "alice");
-      Job j2 = jobs.lister().get("/jobs/j2").orElseThrow();
+      List<Versioned<Job>> alices = jobs.lister().byIndex("byOwner", "alice");
+      Job j2 = jobs.lister().get("/jobs/j2").orElseThrow().value();   // key, value, revisions, version, lease
       long revision = jobs.lister().revision();        // the cache reflects everything up to here
       // endregion
 
-      assertEquals(List.of(new Job("j1", "alice", "running", null)), alices);
+      assertEquals(List.of(new Job("j1", "alice", "running", null)), alices.stream().map(Versioned::value).toList());
+      assertEquals("/jobs/j1", alices.get(0).key());
       assertEquals("queued", j2.state());
       assertTrue(revision > 0);
-      assertEquals(Set.of("j1", "j2"), queue);
+      assertEquals(Set.of("/jobs/j1", "/jobs/j2"), queue);
 
       client.delete("/jobs/j1");
-      await().until(() -> cancelled.contains("j1"));
+      await().until(() -> cancelled.contains("/jobs/j1"));
 
       // region audit
       AuditReport report = jobs.audit();

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
+import io.dkv.client.Versioned;
 import io.dkv.testing.TestServer;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
@@ -77,7 +78,7 @@ abstract class InformerContract {
     return "/" + name + IDS.incrementAndGet() + "/";
   }
 
-  InformerBuilder<String> informer(String prefix) {
+  InformerBuilder<Versioned<String>> informer(String prefix) {
     return SharedIndexInformer.builder(ListerWatchers.etcd(informerClient, prefix, Codec.string()))
         .pageSize(7)
         .backoff(Duration.ofMillis(20), Duration.ofMillis(500))
@@ -99,6 +100,27 @@ abstract class InformerContract {
     return out;
   }
 
+  /** Per key under {@code prefix} at {@code revision}: key, create and mod revision, version, lease. */
+  Map<String, List<Long>> metadataAt(String prefix, long revision) throws Exception {
+    ByteSequence p = ByteSequence.from(prefix, StandardCharsets.UTF_8);
+    Map<String, List<Long>> out = new TreeMap<>();
+    for (KeyValue kv : writer.jetcd().getKVClient()
+        .get(p, GetOption.builder().isPrefix(true).withRevision(revision).build()).get().getKvs()) {
+      out.put(kv.getKey().toString(StandardCharsets.UTF_8),
+          List.of(kv.getCreateRevision(), kv.getModRevision(), kv.getVersion(), kv.getLease()));
+    }
+    return out;
+  }
+
+  /** The same of every cached object, keyed by the key the object itself carries. */
+  static Map<String, List<Long>> metadataOf(SharedIndexInformer<Versioned<String>> informer) {
+    Map<String, List<Long>> out = new TreeMap<>();
+    for (Versioned<String> v : informer.lister().list()) {
+      out.put(v.key(), List.of(v.createRevision(), v.modRevision(), v.version(), v.lease()));
+    }
+    return out;
+  }
+
   long serverRevision() throws Exception {
     return writer.jetcd().getKVClient().get(ByteSequence.from("/", StandardCharsets.UTF_8)).get().getHeader()
         .getRevision();
@@ -109,16 +131,16 @@ abstract class InformerContract {
   }
 
   /** The cache as key -> value, once it reached {@code revision}; read when nothing is written any more. */
-  static Map<String, String> cacheOf(SharedIndexInformer<String> informer) {
+  static Map<String, String> cacheOf(SharedIndexInformer<Versioned<String>> informer) {
     Map<String, String> out = new TreeMap<>();
-    for (String v : informer.lister().list()) {
-      out.put(Recorder.keyOf(v), v);
+    for (Versioned<String> v : informer.lister().list()) {
+      out.put(v.key(), v.value());
     }
     return out;
   }
 
   /** Converts a cache (key -> "key|payload") to the server's form: the etcd key is the first part. */
-  void assertConverged(String prefix, SharedIndexInformer<String> informer, long lastWrite, Recorder... handlers)
+  void assertConverged(String prefix, SharedIndexInformer<Versioned<String>> informer, long lastWrite, Recorder... handlers)
       throws Exception {
     try {
       await().atMost(Duration.ofSeconds(60)).until(() -> informer.lister().revision() >= lastWrite);
@@ -130,9 +152,10 @@ abstract class InformerContract {
     Map<String, String> server = serverAt(prefix, at);
     Map<String, String> cache = new TreeMap<>();
     for (String key : informer.lister().keys()) {
-      cache.put(key, informer.lister().get(key).orElseThrow());
+      cache.put(key, informer.lister().get(key).orElseThrow().value());
     }
     assertEquals(server, cache, "cache and server at revision " + at);
+    assertEquals(metadataAt(prefix, at), metadataOf(informer), "keys and revisions each cached object carries");
     for (Recorder r : handlers) {
       await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertEquals(server, r.current()));
       assertEquals(List.of(), r.violations());
@@ -149,8 +172,8 @@ abstract class InformerContract {
     }
     writer.put(unique("other") + "x", "outside the prefix");
     Recorder handler = new Recorder();
-    try (SharedIndexInformer<String> informer = informer(prefix).build()) {
-      HandlerRegistration reg = informer.addEventHandler(handler);
+    try (SharedIndexInformer<Versioned<String>> informer = informer(prefix).build()) {
+      HandlerRegistration reg = informer.addEventHandler(handler.values());
       informer.start();
       await().atMost(Duration.ofSeconds(30)).until(() -> informer.hasSynced() && reg.hasSynced());
       assertEquals(20, handler.initialAdds.get());
@@ -189,9 +212,9 @@ abstract class InformerContract {
       }
     };
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    try (SharedIndexInformer<String> informer = informer(prefix).meterRegistry(meters).name("chaos").build()) {
-      informer.addEventHandler(fast);
-      informer.addEventHandler(slow);
+    try (SharedIndexInformer<Versioned<String>> informer = informer(prefix).meterRegistry(meters).name("chaos").build()) {
+      informer.addEventHandler(fast.values());
+      informer.addEventHandler(slow.values());
       informer.start();
       await().atMost(Duration.ofSeconds(30)).until(informer::hasSynced);
 
@@ -273,8 +296,8 @@ abstract class InformerContract {
     }
     Recorder handler = new Recorder();
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    try (SharedIndexInformer<String> informer = informer(prefix).meterRegistry(meters).build()) {
-      informer.addEventHandler(handler);
+    try (SharedIndexInformer<Versioned<String>> informer = informer(prefix).meterRegistry(meters).build()) {
+      informer.addEventHandler(handler.values());
       informer.start();
       await().atMost(Duration.ofSeconds(30)).until(() -> informer.hasSynced() && informer.isWatching());
       await().atMost(Duration.ofSeconds(30)).until(() -> handler.total.get() == 10);
@@ -310,21 +333,22 @@ abstract class InformerContract {
     for (int i = 0; i < 25; i++) {
       writer.put(prefix + "k" + (10 + i), "v0");
     }
-    ListerWatcher<String> source = ListerWatchers.etcd(informerClient, prefix, Codec.string());
-    Page<String> first = source.list(0, null, 10);
+    ListerWatcher<Versioned<String>> source = ListerWatchers.etcd(informerClient, prefix, Codec.string());
+    Page<Versioned<String>> first = source.list(0, null, 10);
     long at = first.revision();
     writer.delete(prefix + "k30");
     writer.put(prefix + "k31", "v1");
     writer.put(prefix + "k99", "v1");
-    List<Item<String>> all = new ArrayList<>(first.items());
-    Page<String> page = first;
+    List<Item<Versioned<String>>> all = new ArrayList<>(first.items());
+    Page<Versioned<String>> page = first;
     while (page.hasMore()) {
       page = source.list(at, page.continueFrom(), 10);
       assertEquals(at, page.revision());
       all.addAll(page.items());
     }
     Map<String, String> listed = new TreeMap<>();
-    all.forEach(i -> listed.put(i.key(), i.object()));
+    all.forEach(i -> listed.put(i.key(), i.object().value()));
+    all.forEach(i -> assertEquals(i.key(), i.object().key()));
     assertEquals(serverAt(prefix, at), listed);
     assertEquals(25, all.size());
 
@@ -345,7 +369,7 @@ abstract class InformerContract {
     long old = writer.put(prefix + "a", "v0");
     writer.put(prefix + "a", "v1");
     compact(writer.put(prefix + "a", "v2"));
-    ListerWatcher<String> source = ListerWatchers.etcd(informerClient, prefix, Codec.string());
+    ListerWatcher<Versioned<String>> source = ListerWatchers.etcd(informerClient, prefix, Codec.string());
     assertThrows(HistoryGoneException.class, () -> source.list(old, null, 10));
   }
 
@@ -369,7 +393,7 @@ abstract class InformerContract {
     };
     writer.put(prefix + "a", prefix + "a|good");
     writer.put(prefix + "b", prefix + "b|bad");
-    try (SharedIndexInformer<String> informer = SharedIndexInformer.builder(
+    try (SharedIndexInformer<Versioned<String>> informer = SharedIndexInformer.builder(
         ListerWatchers.etcd(informerClient, prefix, strict)).meterRegistry(new SimpleMeterRegistry()).build()) {
       informer.start();
       await().atMost(Duration.ofSeconds(30)).until(() -> informer.hasSynced() && informer.isWatching());
@@ -391,7 +415,7 @@ abstract class InformerContract {
     String prefix = unique("idle");
     writer.put(prefix + "a", prefix + "a|0");
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    try (SharedIndexInformer<String> informer = informer(prefix).meterRegistry(meters)
+    try (SharedIndexInformer<Versioned<String>> informer = informer(prefix).meterRegistry(meters)
         .watchSilenceTimeout(Duration.ofMillis(800)).build().start()) {
       await().atMost(Duration.ofSeconds(30)).until(informer::isWatching);
       await().atMost(Duration.ofSeconds(30))
@@ -407,7 +431,7 @@ abstract class InformerContract {
   void aTransactionIsAppliedWhole() throws Exception {
     String prefix = unique("txn");
     writer.put(prefix + "a", prefix + "a|0");
-    try (SharedIndexInformer<String> informer = informer(prefix).build().start()) {
+    try (SharedIndexInformer<Versioned<String>> informer = informer(prefix).build().start()) {
       await().atMost(Duration.ofSeconds(30)).until(informer::isWatching);
       AtomicBoolean stop = new AtomicBoolean();
       List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -451,11 +475,11 @@ abstract class InformerContract {
     for (int i = 0; i < 15; i++) {
       writer.put(prefix + "k" + i, prefix + "k" + i + "|v0");
     }
-    try (SharedIndexInformer<String> informer = informer(prefix).build()) {
+    try (SharedIndexInformer<Versioned<String>> informer = informer(prefix).build()) {
       informer.start();
       await().atMost(Duration.ofSeconds(30)).until(informer::hasSynced);
       Recorder late = new Recorder();
-      HandlerRegistration reg = informer.addEventHandler(late);
+      HandlerRegistration reg = informer.addEventHandler(late.values());
       await().atMost(Duration.ofSeconds(30)).until(reg::hasSynced);
       assertEquals(15, late.initialAdds.get());
       long last = writer.put(prefix + "k15", prefix + "k15|v0");

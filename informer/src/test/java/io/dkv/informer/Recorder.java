@@ -1,5 +1,6 @@
 package io.dkv.informer;
 
+import io.dkv.client.Versioned;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -24,6 +25,39 @@ class Recorder implements ResourceEventHandler<String> {
   final AtomicInteger initialAdds = new AtomicInteger();
   final AtomicInteger resyncs = new AtomicInteger();
   final AtomicInteger total = new AtomicInteger();
+
+  /**
+   * This recorder as a handler of an etcd informer's {@link Versioned} objects: it records their values, and
+   * records a violation when an object's key is not the key its value names.
+   */
+  ResourceEventHandler<Versioned<String>> values() {
+    Recorder self = this;
+    return new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(Versioned<String> object, boolean initial) {
+        self.onAdd(checked(object), initial);
+      }
+
+      @Override
+      public void onUpdate(Versioned<String> before, Versioned<String> after) {
+        self.onUpdate(checked(before), before == after ? checked(before) : checked(after));
+      }
+
+      @Override
+      public void onDelete(Versioned<String> object, boolean finalStateUnknown) {
+        self.onDelete(checked(object), finalStateUnknown);
+      }
+    };
+  }
+
+  private String checked(Versioned<String> v) {
+    if (!v.key().equals(keyOf(v.value()))) {
+      synchronized (this) {
+        violations.add("object of key " + v.key() + " holds " + v.value());
+      }
+    }
+    return v.value();
+  }
 
   static String keyOf(String value) {
     int bar = value.indexOf('|');

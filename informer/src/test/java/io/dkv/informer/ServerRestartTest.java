@@ -150,10 +150,10 @@ class ServerRestartTest {
       }
       Recorder handler = new Recorder();
       SimpleMeterRegistry meters = new SimpleMeterRegistry();
-      try (SharedIndexInformer<String> informer = SharedIndexInformer.builder(
+      try (SharedIndexInformer<io.dkv.client.Versioned<String>> informer = SharedIndexInformer.builder(
               ListerWatchers.etcd(reader, prefix, Codec.string()))
           .backoff(Duration.ofMillis(50), Duration.ofSeconds(1)).meterRegistry(meters).build()) {
-        informer.addEventHandler(handler);
+        informer.addEventHandler(handler.values());
         informer.start();
         await().atMost(Duration.ofSeconds(30)).until(informer::isWatching);
         AtomicInteger writes = new AtomicInteger();
@@ -182,7 +182,7 @@ class ServerRestartTest {
           serverState.put(kv.getKey().toString(StandardCharsets.UTF_8), kv.getValue().toString(StandardCharsets.UTF_8));
         }
         Map<String, String> cache = new TreeMap<>();
-        informer.lister().keys().forEach(k -> cache.put(k, informer.lister().get(k).orElseThrow()));
+        informer.lister().keys().forEach(k -> cache.put(k, informer.lister().get(k).orElseThrow().value()));
         assertEquals(serverState, cache, "cache and server at revision " + at);
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertEquals(serverState, handler.current()));
         assertEquals(List.of(), handler.violations());

@@ -221,12 +221,12 @@ abstract class PrimitivesContract extends ServerTestBase {
     assertEquals(Optional.empty(), lock.tryAcquire(Duration.ofMillis(300)));
     CompletableFuture<LockHandle> b = lock.acquireAsync();
     assertFalse(b.isDone());
-    assertTrue(a.put(name + "-data", "from a").succeeded());
+    assertTrue(a.put(name + "-data", "from a").applied());
     a.release();
     LockHandle hb = b.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
-    assertTrue(hb.fencingToken() > a.fencingToken());
-    assertTrue(a.put(name + "-data", "stale a").lockLost());
-    assertTrue(hb.put(name + "-data", "from b").succeeded());
+    assertTrue(hb.fencingToken().revision() > a.fencingToken().revision());
+    assertTrue(a.put(name + "-data", "stale a").rejected());
+    assertTrue(hb.put(name + "-data", "from b").applied());
     assertEquals("from b", client.get(name + "-data").orElseThrow().value());
     hb.release();
     // the timed-out attempt left nothing behind: only the data key remains
@@ -246,11 +246,11 @@ abstract class PrimitivesContract extends ServerTestBase {
       owner.lease().suspendKeepAlive(); // the owner stalls (a long GC pause, a partition): its lease runs out
 
       LockHandle next = await().atMost(WAIT).until(() -> waiter.getNow(null), h -> h != null);
-      assertTrue(next.fencingToken() > owner.fencingToken());
+      assertTrue(next.fencingToken().revision() > owner.fencingToken().revision());
       await().atMost(WAIT).untilTrue(ownerLost);
-      GuardedResult stale = owner.put(name + "-data", "stale");
-      assertTrue(stale.lockLost(), "the old owner's write must be rejected");
-      assertTrue(next.put(name + "-data", "fresh").succeeded());
+      FencedWrite stale = owner.put(name + "-data", "stale");
+      assertTrue(stale.rejected(), "the old owner's write must be rejected");
+      assertTrue(next.put(name + "-data", "fresh").applied());
       assertEquals("fresh", client.get(name + "-data").orElseThrow().value());
       next.release();
     }
@@ -282,7 +282,7 @@ abstract class PrimitivesContract extends ServerTestBase {
       client.delete(lb.key()); // e.g. an operator removes the leader key
       await().atMost(WAIT).untilTrue(lost);
       assertFalse(lb.isLeader());
-      assertTrue(lb.proclaim("b again").lockLost());
+      assertTrue(lb.proclaim("b again").rejected());
       await().atMost(WAIT).until(() -> seen.get(seen.size() - 1).isEmpty());
     }
   }
@@ -323,7 +323,7 @@ abstract class PrimitivesContract extends ServerTestBase {
       assertFalse(leader.isLeader());
       Leadership l2 = next.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
       assertEquals("next", e.leader().orElseThrow().value());
-      assertTrue(leader.put(name + "data", "stale").lockLost());
+      assertTrue(leader.put(name + "data", "stale").rejected());
       await().atMost(WAIT).until(() -> presence.members().equals(java.util.Map.of("alive", "y")));
       l2.resign();
     }

@@ -1,8 +1,8 @@
 package io.dkv.resources;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.dkv.resources.Store.Outcome;
-import io.dkv.resources.Store.Stored;
+import io.dkv.resources.ObjectStore.Outcome;
+import io.dkv.resources.ObjectStore.Stored;
 import java.time.Clock;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
@@ -20,7 +20,7 @@ final class Deletion {
    * Deletes or marks {@code current} if it is still at its mod revision. An object already marked is left alone
    * (a success that writes nothing).
    */
-  static Outcome deleteOrMark(Store store, Stored current, Clock clock) {
+  static Outcome deleteOrMark(ObjectStore store, Stored current, Clock clock) {
     ObjectNode meta = Json.metadata(current.tree());
     if (!Json.hasFinalizers(meta)) {
       return store.delete(current.key(), current.modRevision());

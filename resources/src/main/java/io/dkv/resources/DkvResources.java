@@ -27,14 +27,14 @@ public final class DkvResources {
   private final DkvClient client;
   private final String prefix;
   private final Clock clock;
-  private final Store store;
+  private final ObjectStore store;
   private final Json json = new Json();
 
   private DkvResources(Builder b) {
     this.client = b.client;
     this.prefix = b.prefix;
     this.clock = b.clock;
-    this.store = new Store(client, json, b.requestTimeout);
+    this.store = new ObjectStore(client, json, b.requestTimeout);
   }
 
   /** Resources under {@code /registry} with the default options. */
@@ -124,7 +124,10 @@ public final class DkvResources {
       return this;
     }
 
-    /** How long one request to the store may take (default 30 s). */
+    /**
+     * How long one read or write of the store may take (default 30 s); the lists of its informer sources wait the
+     * {@link DkvClient}'s own request timeout.
+     */
     public Builder requestTimeout(Duration timeout) {
       Objects.requireNonNull(timeout, "timeout");
       if (timeout.isNegative() || timeout.isZero()) {

@@ -39,6 +39,17 @@ final class Json {
     }
   }
 
+  /** The labels of an object tree ({@code metadata.labels}; none when absent). */
+  static java.util.Map<String, String> labels(ObjectNode object) {
+    JsonNode labels = metadata(object).get("labels");
+    if (labels == null || !labels.isObject()) {
+      return java.util.Map.of();
+    }
+    java.util.Map<String, String> out = new java.util.HashMap<>();
+    labels.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+    return out;
+  }
+
   /** The tree as an object of {@code type}, through fabric8's deserialization. */
   <T> T object(JsonNode tree, Class<T> type) {
     try {

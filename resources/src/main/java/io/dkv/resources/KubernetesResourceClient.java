@@ -1,5 +1,6 @@
 package io.dkv.resources;
 
+import io.dkv.controller.LabelSelectors;
 import io.dkv.informer.ListerWatcher;
 import io.dkv.informer.ListerWatchers;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -114,7 +115,7 @@ final class KubernetesResourceClient<T extends HasMetadata> implements ResourceC
     LabelSelectors.matcher(selector);
     String ns = namespaced() ? namespace : null;
     return selector == null ? ListerWatchers.kubernetes(client, type, ns)
-        : ListerWatchers.kubernetes(client, type, ns, LabelSelectors.describe(selector));
+        : ListerWatchers.kubernetes(client, type, ns, LabelSelectors.format(selector));
   }
 
   private NonNamespaceOperation<T, ? extends KubernetesResourceList<T>, Resource<T>> in(String namespace) {

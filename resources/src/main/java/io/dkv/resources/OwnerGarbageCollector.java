@@ -9,8 +9,8 @@ import io.dkv.controller.Request;
 import io.dkv.controller.Result;
 import io.dkv.informer.Lister;
 import io.dkv.informer.SharedIndexInformer;
-import io.dkv.resources.Store.Outcome;
-import io.dkv.resources.Store.Stored;
+import io.dkv.resources.ObjectStore.Outcome;
+import io.dkv.resources.ObjectStore.Stored;
 import java.time.Clock;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -35,7 +35,7 @@ final class OwnerGarbageCollector implements GarbageCollector {
   record Node(String key, String uid, String namespace, Set<String> owners, boolean deleting, long revision) {
   }
 
-  private final Store store;
+  private final ObjectStore store;
   private final Clock clock;
   private final SharedIndexInformer<Node> informer;
   private final Lister<Node> cache;
@@ -43,13 +43,12 @@ final class OwnerGarbageCollector implements GarbageCollector {
   private final AtomicLong collected = new AtomicLong();
   private Manager manager;
 
-  OwnerGarbageCollector(String root, Store store, Json json, Clock clock) {
+  OwnerGarbageCollector(String root, ObjectStore store, Json json, Clock clock) {
     this.store = store;
     this.clock = clock;
     String prefix = root + "/";
     this.informer = SharedIndexInformer.builder(new ResourceListerWatcher<>(
-            new EtcdPrefixSource(store.client(), prefix, store.timeout()), json, OwnerGarbageCollector::node,
-            key -> key, tree -> true, "gc:" + prefix))
+            store.client(), prefix, json, OwnerGarbageCollector::node, key -> key, null, "gc:" + prefix))
         .name("garbage-collector")
         .index(BY_UID, n -> n.uid() == null ? List.of() : List.of(n.uid()))
         .index(BY_OWNER, Node::owners)

@@ -2,9 +2,10 @@ package io.dkv.resources;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.dkv.resources.Store.Outcome;
-import io.dkv.resources.Store.Stored;
+import io.dkv.controller.LabelSelectors;
 import io.dkv.informer.ListerWatcher;
+import io.dkv.resources.ObjectStore.Outcome;
+import io.dkv.resources.ObjectStore.Stored;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.StatusCause;
@@ -32,12 +33,12 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
   private final ResourceType type;
   private final Class<T> javaType;
   private final String kindPrefix;
-  private final Store store;
+  private final ObjectStore store;
   private final Json json;
   private final Clock clock;
   private final SecureRandom random = new SecureRandom();
 
-  StoredResourceClient(ResourceType type, Class<T> javaType, String root, Store store, Json json, Clock clock) {
+  StoredResourceClient(ResourceType type, Class<T> javaType, String root, ObjectStore store, Json json, Clock clock) {
     this.type = type;
     this.javaType = javaType;
     this.kindPrefix = type.kindPrefix(root);
@@ -87,14 +88,14 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
   @Override
   public List<T> list(String namespace, LabelSelector selector) {
     Predicate<Map<String, String>> matcher = LabelSelectors.matcher(selector);
-    return list(namespace, tree -> matcher.test(LabelSelectors.labels(tree)));
+    return list(namespace, tree -> matcher.test(Json.labels(tree)));
   }
 
   @Override
   public List<T> list(String namespace, Map<String, String> labels) {
     Objects.requireNonNull(labels, "labels");
     Map<String, String> wanted = Map.copyOf(labels);
-    return list(namespace, tree -> LabelSelectors.labels(tree).entrySet().containsAll(wanted.entrySet()));
+    return list(namespace, tree -> Json.labels(tree).entrySet().containsAll(wanted.entrySet()));
   }
 
   private List<T> list(String namespace, Predicate<ObjectNode> filter) {
@@ -111,9 +112,9 @@ final class StoredResourceClient<T extends HasMetadata> implements ResourceClien
   public ListerWatcher<T> listerWatcher(String namespace, LabelSelector selector) {
     String prefix = keyPrefix(namespace);
     Predicate<Map<String, String>> matcher = LabelSelectors.matcher(selector);
-    String description = "resources:" + prefix + (selector == null ? "" : "?" + LabelSelectors.describe(selector));
-    return new ResourceListerWatcher<>(new EtcdPrefixSource(store.client(), prefix, store.timeout()), json,
-        (key, tree, revision) -> toObject(tree, revision), key -> key.substring(kindPrefix.length()), tree -> matcher.test(LabelSelectors.labels(tree)),
+    String description = "resources:" + prefix + (selector == null ? "" : "?" + LabelSelectors.format(selector));
+    return new ResourceListerWatcher<>(store.client(), prefix, json, (key, tree, revision) -> toObject(tree, revision),
+        key -> key.substring(kindPrefix.length()), selector == null ? null : tree -> matcher.test(Json.labels(tree)),
         description);
   }
 

@@ -509,6 +509,29 @@ abstract class ResourcesContract extends ServerTestBase {
     String ns = namespace();
     ListerWatcher<ConfigMap> lw = configMaps().listerWatcher(ns, new LabelSelectorBuilder()
         .withMatchLabels(Map.of("app", "shop")).build());
+    List<String> logged = new CopyOnWriteArrayList<>(); // objects outside the selector are normal, not errors
+    ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> appender = new ch.qos.logback.core
+        .AppenderBase<>() {
+      @Override
+      protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
+        if (e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN)) {
+          logged.add(e.getLoggerName() + ": " + e.getFormattedMessage());
+        }
+      }
+    };
+    appender.start();
+    ch.qos.logback.classic.Logger dkv = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.dkv");
+    dkv.addAppender(appender);
+    try {
+      selectorTransitions(ns, lw);
+    } finally {
+      dkv.detachAppender(appender);
+    }
+    assertEquals(List.of(), logged.stream().filter(l -> l.contains(ns)).toList(),
+        "nothing logged about the objects of this test");
+  }
+
+  private void selectorTransitions(String ns, ListerWatcher<ConfigMap> lw) throws Exception {
     ConfigMap before = configMap(ns, "before", Map.of());
     before.getMetadata().setLabels(Map.of("app", "shop"));
     configMaps().create(before);

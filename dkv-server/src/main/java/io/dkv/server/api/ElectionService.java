@@ -11,20 +11,15 @@ import io.etcd.jetcd.api.ProclaimResponse;
 import io.etcd.jetcd.api.ResignRequest;
 import io.etcd.jetcd.api.ResignResponse;
 import io.grpc.Context;
-import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 
 /**
- * Etcd's v3election service. Errors are answered as etcd's service answers them: UNKNOWN with the
- * message of the election error or of the KV error behind it.
+ * Etcd's v3election service. Errors are answered as etcd's service answers them (see
+ * {@link ErrorStatus#ofElection}).
  */
 public final class ElectionService extends ElectionGrpc.ElectionImplBase {
-
-  /** Etcd's v3election.ErrMissingLeaderKey. */
-  static final String MISSING_LEADER = "\"leader\" field must be provided";
 
   private final Elections elections;
   private final Headers headers;
@@ -32,14 +27,6 @@ public final class ElectionService extends ElectionGrpc.ElectionImplBase {
   public ElectionService(Elections elections, Headers headers) {
     this.elections = elections;
     this.headers = headers;
-  }
-
-  private static Status status(Throwable e) {
-    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-    if (cause instanceof Elections.ElectionException ee) {
-      return Status.UNKNOWN.withDescription(ee.getMessage());
-    }
-    return Calls.viaClient(cause);
   }
 
   private static CompletableFuture<Void> canceled() {
@@ -50,7 +37,7 @@ public final class ElectionService extends ElectionGrpc.ElectionImplBase {
 
   private <T> void answer(StreamObserver<T> obs, CompletableFuture<Elections.Result> f,
       Function<Elections.Result, T> finish) {
-    Calls.answerAsync(obs, f, finish, ElectionService::status);
+    Calls.answerAsync(obs, f, finish, ErrorStatus::ofElection);
   }
 
   @Override
@@ -62,7 +49,7 @@ public final class ElectionService extends ElectionGrpc.ElectionImplBase {
   @Override
   public void proclaim(ProclaimRequest r, StreamObserver<ProclaimResponse> obs) {
     if (!r.hasLeader()) {
-      obs.onError(Status.UNKNOWN.withDescription(MISSING_LEADER).asRuntimeException());
+      obs.onError(ErrorStatus.missingLeaderKey().asRuntimeException());
       return;
     }
     answer(obs, elections.proclaim(r.getLeader(), r.getValue()), res ->
@@ -72,7 +59,7 @@ public final class ElectionService extends ElectionGrpc.ElectionImplBase {
   @Override
   public void resign(ResignRequest r, StreamObserver<ResignResponse> obs) {
     if (!r.hasLeader()) {
-      obs.onError(Status.UNKNOWN.withDescription(MISSING_LEADER).asRuntimeException());
+      obs.onError(ErrorStatus.missingLeaderKey().asRuntimeException());
       return;
     }
     answer(obs, elections.resign(r.getLeader()), res ->
@@ -86,7 +73,7 @@ public final class ElectionService extends ElectionGrpc.ElectionImplBase {
       var l = elections.leader(r.getName());
       resp = LeaderResponse.newBuilder().setHeader(headers.fill(l.getHeader())).setKv(l.getKvs(0)).build();
     } catch (RuntimeException e) {
-      obs.onError(status(e).asRuntimeException());
+      obs.onError(ErrorStatus.ofElection(e).asRuntimeException());
       return;
     }
     obs.onNext(resp);

@@ -92,7 +92,7 @@ public final class KvService extends KVGrpc.KVImplBase {
         throw EtcdError.REQUEST_TOO_LARGE.exception();
       }
     } catch (RuntimeException e) {
-      obs.onError(Calls.toStatus(e).asRuntimeException());
+      obs.onError(ErrorStatus.of(e).asRuntimeException());
       return;
     }
     Calls.answerAsync(obs, proposer.propose(request), m -> finish.apply((R) m));

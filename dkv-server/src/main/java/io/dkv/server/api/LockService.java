@@ -26,12 +26,12 @@ public final class LockService extends LockGrpc.LockImplBase {
     CompletableFuture<Void> canceled = new CompletableFuture<>();
     Context.current().addListener(c -> canceled.complete(null), Runnable::run);
     Calls.answerAsync(obs, locks.lock(r.getName(), r.getLease(), canceled), a ->
-        LockResponse.newBuilder().setHeader(headers.fill(a.header())).setKey(a.key()).build(), Calls::viaClient);
+        LockResponse.newBuilder().setHeader(headers.fill(a.header())).setKey(a.key()).build(), ErrorStatus::viaClient);
   }
 
   @Override
   public void unlock(UnlockRequest r, StreamObserver<UnlockResponse> obs) {
     Calls.answerAsync(obs, locks.unlock(r.getKey()), h ->
-        UnlockResponse.newBuilder().setHeader(headers.fill(h)).build(), Calls::viaClient);
+        UnlockResponse.newBuilder().setHeader(headers.fill(h)).build(), ErrorStatus::viaClient);
   }
 }

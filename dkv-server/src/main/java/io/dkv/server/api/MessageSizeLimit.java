@@ -6,7 +6,6 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import io.grpc.Status;
 
 /**
  * Rejects a received message over etcd's gRPC limit (the request limit plus 512 KiB) with the status and
@@ -37,8 +36,7 @@ public final class MessageSizeLimit implements ServerInterceptor {
         }
         if (message instanceof MessageLite m && m.getSerializedSize() > limit) {
           closed = true;
-          call.close(Status.RESOURCE_EXHAUSTED.withDescription(String.format(
-              "grpc: received message larger than max (%d vs. %d)", m.getSerializedSize(), limit)), new Metadata());
+          call.close(ErrorStatus.messageTooLarge(m.getSerializedSize(), limit), new Metadata());
           return;
         }
         super.onMessage(message);

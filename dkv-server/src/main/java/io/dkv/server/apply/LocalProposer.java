@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Group commit on the local disk: one writer thread takes every request waiting, applies them in order,
- * makes them durable with one synced write, and only then completes their futures. Storage compactions run
- * on a thread of their own, in order.
+ * makes them durable with one synced write, and only then completes their futures. If that write fails, every
+ * caller of the group and every later one fails with {@code STOPPED}: nothing is acknowledged that may not be
+ * stored. Storage compactions run on a thread of their own, in order. {@link #propose} is thread-safe.
  */
 public final class LocalProposer implements Proposer {
 
@@ -29,10 +30,17 @@ public final class LocalProposer implements Proposer {
 
   private record Command(Message request, CompletableFuture<Message> future) {}
 
+  /** Makes everything applied since the last call durable with one synced write: {@link MvccStore#commit}. */
+  @FunctionalInterface
+  interface GroupCommit {
+    /** Commits the writes of {@code commands} applied commands; returns their events, in revision order. */
+    List<Event> commit(long commands);
+  }
+
   private final LinkedBlockingQueue<Command> queue = new LinkedBlockingQueue<>();
-  private final MvccStore store;
   private final Applier applier;
   private final Consumer<List<Event>> committed;
+  private final GroupCommit groupCommit;
   private final Thread writer;
   private final ExecutorService compactor;
   private volatile boolean running = true;
@@ -43,8 +51,13 @@ public final class LocalProposer implements Proposer {
    * group of writes once they are durable; it must not block.
    */
   public LocalProposer(MvccStore store, LeaseState leases, Consumer<List<Event>> committed) {
-    this.store = store;
+    this(store, leases, committed, store::commit);
+  }
+
+  /** As the public constructor, with the group's synced write through {@code groupCommit} (a seam for tests). */
+  LocalProposer(MvccStore store, LeaseState leases, Consumer<List<Event>> committed, GroupCommit groupCommit) {
     this.committed = committed;
+    this.groupCommit = groupCommit;
     this.applier = new Applier(store, leases);
     this.compactor = Executors.newSingleThreadExecutor(r -> daemon(r, "dkv-compactor"));
     Compaction unfinished = store.unfinishedCompaction();
@@ -96,7 +109,7 @@ public final class LocalProposer implements Proposer {
             errors.add(e);
           }
         }
-        List<Event> events = store.commit(batch.size());
+        List<Event> events = groupCommit.commit(batch.size());
         if (!events.isEmpty()) {
           committed.accept(events);
         }

@@ -1,40 +1,39 @@
 package io.dkv.server.mvcc;
 
-import io.grpc.Status;
-
-/** The errors of the etcd v3 API that DKV produces, with etcd's exact gRPC status codes and messages. */
+/**
+ * The kinds of etcd error a request can fail with inside the server (the store, the applier, the lessor, the
+ * request checks), each with the text etcd's own layer gives it (as etcd's {@code mvcc.ErrCompacted} or
+ * {@code lease.ErrLeaseNotFound}). The gRPC status each kind reaches a client as — etcd's exact code and
+ * message — is mapped in one place, {@code io.dkv.server.api.ErrorStatus}, as etcd's {@code v3rpc/rpctypes}.
+ */
 public enum EtcdError {
-  EMPTY_KEY(Status.Code.INVALID_ARGUMENT, "etcdserver: key is not provided"),
-  KEY_NOT_FOUND(Status.Code.INVALID_ARGUMENT, "etcdserver: key not found"),
-  VALUE_PROVIDED(Status.Code.INVALID_ARGUMENT, "etcdserver: value is provided"),
-  LEASE_PROVIDED(Status.Code.INVALID_ARGUMENT, "etcdserver: lease is provided"),
-  TOO_MANY_OPS(Status.Code.INVALID_ARGUMENT, "etcdserver: too many operations in txn request"),
-  DUPLICATE_KEY(Status.Code.INVALID_ARGUMENT, "etcdserver: duplicate key given in txn request"),
-  REQUEST_TOO_LARGE(Status.Code.INVALID_ARGUMENT, "etcdserver: request is too large"),
-  COMPACTED(Status.Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision has been compacted"),
-  FUTURE_REV(Status.Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision is a future revision"),
-  LEASE_NOT_FOUND(Status.Code.NOT_FOUND, "etcdserver: requested lease not found"),
-  LEASE_EXISTS(Status.Code.FAILED_PRECONDITION, "etcdserver: lease already exists"),
-  LEASE_TTL_TOO_LARGE(Status.Code.OUT_OF_RANGE, "etcdserver: too large lease TTL"),
-  STOPPED(Status.Code.UNAVAILABLE, "etcdserver: server stopped");
+  EMPTY_KEY("key is not provided"),
+  KEY_NOT_FOUND("key not found"),
+  VALUE_PROVIDED("value is provided"),
+  LEASE_PROVIDED("lease is provided"),
+  TOO_MANY_OPS("too many operations in txn request"),
+  DUPLICATE_KEY("duplicate key given in txn request"),
+  REQUEST_TOO_LARGE("request is too large"),
+  COMPACTED("mvcc: required revision has been compacted"),
+  FUTURE_REV("mvcc: required revision is a future revision"),
+  LEASE_NOT_FOUND("lease not found"),
+  LEASE_EXISTS("lease already exists"),
+  LEASE_TTL_TOO_LARGE("too large lease TTL"),
+  STOPPED("server stopped");
 
-  private final Status.Code code;
-  private final String message;
+  private final String text;
 
-  EtcdError(Status.Code code, String message) {
-    this.code = code;
-    this.message = message;
+  EtcdError(String text) {
+    this.text = text;
   }
 
+  /** A new exception of this kind (without a stack trace: these are answers, not faults). */
   public EtcdException exception() {
     return new EtcdException(this);
   }
 
-  public Status status() {
-    return Status.fromCode(code).withDescription(message);
-  }
-
-  public String message() {
-    return message;
+  /** What went wrong, in etcd's words for its own layer (not the client's message). */
+  public String text() {
+    return text;
   }
 }

@@ -9,7 +9,7 @@ import java.nio.ByteBuffer;
  * <p>The storage encoding is etcd's: 8 bytes big-endian main, {@code '_'}, 8 bytes big-endian sub, and a
  * trailing {@code 't'} for a tombstone (a delete). Encoded revisions sort in revision order.
  */
-public record Revision(long main, long sub) implements Comparable<Revision> {
+record Revision(long main, long sub) implements Comparable<Revision> {
 
   static final int ENCODED_SIZE = 17;
   private static final byte TOMBSTONE_MARK = 't';

@@ -3,6 +3,9 @@ package io.dkv.server.storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,21 +58,57 @@ public final class Backend implements AutoCloseable {
         new ColumnFamilyDescriptor(META, cfOptions),
         new ColumnFamilyDescriptor(LEASE, cfOptions));
     List<ColumnFamilyHandle> handles = new ArrayList<>();
-    db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+    try {
+      db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+    } catch (RocksDBException | RuntimeException e) {
+      syncWrite.close();
+      noSyncWrite.close();
+      cfOptions.close();
+      dbOptions.close();
+      throw e;
+    }
     defaultCf = handles.get(0);
     kv = handles.get(1);
     meta = handles.get(2);
     lease = handles.get(3);
   }
 
-  /** Opens (creating if needed) the store in {@code dir}. */
+  /**
+   * Opens (creating if needed) the store in {@code dir}. Fails with a one-line message naming the directory
+   * when it cannot be created or written, or when another process (another dkv-server) holds its lock.
+   */
   public static Backend open(Path dir) throws IOException {
-    Files.createDirectories(dir);
+    try {
+      Files.createDirectories(dir);
+    } catch (FileSystemException e) {
+      throw new IOException("cannot create data directory " + dir + ": " + reason(e), e);
+    }
     try {
       return new Backend(dir);
     } catch (RocksDBException e) {
-      throw new IOException("cannot open data directory " + dir + ": " + e.getMessage(), e);
+      String m = String.valueOf(e.getMessage());
+      if (m.contains("lock") && (m.contains("Resource temporarily unavailable") || m.contains("No locks available")
+          || m.contains("lock hold by current process"))) {
+        throw new IOException("data directory " + dir + " is in use by another dkv-server (its LOCK file is held)",
+            e);
+      }
+      if (m.contains("Permission denied")) {
+        throw new IOException("cannot open data directory " + dir + ": permission denied", e);
+      }
+      throw new IOException("cannot open data directory " + dir + ": " + m, e);
     }
+  }
+
+  private static String reason(FileSystemException e) {
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof FileAlreadyExistsException) {
+      return e.getFile() + " is not a directory";
+    }
+    String r = e.getReason();
+    String what = r == null ? e.getClass().getSimpleName() : Character.toLowerCase(r.charAt(0)) + r.substring(1);
+    return e.getFile() == null ? what : what + " (" + e.getFile() + ")";
   }
 
   public byte[] getKv(byte[] revKey) {

@@ -1,7 +1,7 @@
 package io.dkv.server.storage;
 
 /** The storage engine failed; the server cannot go on safely. */
-public final class StorageException extends RuntimeException {
+final class StorageException extends RuntimeException {
   StorageException(Exception cause) {
     super("storage failure: " + cause.getMessage(), cause);
   }

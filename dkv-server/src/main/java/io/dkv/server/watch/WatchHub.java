@@ -2,25 +2,15 @@ package io.dkv.server.watch;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnknownFieldSet;
-import io.dkv.server.mvcc.EtcdError;
 import io.dkv.server.mvcc.MvccStore;
 import io.etcd.jetcd.api.Event;
-import io.etcd.jetcd.api.KeyValue;
 import io.etcd.jetcd.api.ResponseHeader;
 import io.etcd.jetcd.api.WatchCreateRequest;
-import io.etcd.jetcd.api.WatchRequest;
 import io.etcd.jetcd.api.WatchResponse;
-import io.etcd.jetcd.api.WatchGrpc;
 import io.grpc.MethodDescriptor;
-import io.grpc.ServerServiceDefinition;
-import io.grpc.protobuf.ProtoUtils;
-import io.grpc.stub.ServerCallStreamObserver;
-import io.grpc.stub.ServerCalls;
-import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -41,8 +31,11 @@ import org.slf4j.LoggerFactory;
  * <p>Everything runs on one hub thread, so there are no locks: the writer hands over each committed group of
  * events; synced watchers get them straight away; watchers that are behind (a past start revision, or a
  * client that stopped reading) are unsynced and catch up from storage in batches, then join the synced
- * ones. A stream whose gRPC buffer is full is never written to: its watchers drop back to unsynced and
+ * ones. A stream whose transport buffer is full is never written to: its watchers drop back to unsynced and
  * catch up from storage when it drains, so a slow client costs neither memory nor other watchers' time.
+ *
+ * <p>Clients come in through {@link #open}: the transport (the gRPC Watch service) gives a {@link WatchOutput}
+ * and hands each request to the returned {@link Session}.
  */
 public final class WatchHub implements AutoCloseable {
 
@@ -57,10 +50,10 @@ public final class WatchHub implements AutoCloseable {
    */
   static final long MAX_BYTES_PER_SYNC = 1024 * 1024;
   /**
-   * How much a stream may have queued before it counts as not ready (gRPC's default is 32 KiB): enough to
-   * keep a fast client's connection busy, and the most the server buffers for a client that stopped reading.
+   * The marshaller of what the hub sends through {@link WatchOutput#send}: {@link WatchResponse}s and the
+   * pre-encoded responses of its fan-out (the bytes protobuf would write for the same response).
    */
-  static final int STREAM_BUFFER_BYTES = 1024 * 1024;
+  public static final MethodDescriptor.Marshaller<Object> RESPONSE_MARSHALLER = EncodedResponses.MARSHALLER;
   /** Etcd's error for a watch whose range is empty. */
   static final String EMPTY_RANGE = "mvcc: watcher range is empty";
   static final String DUPLICATE_ID = "mvcc: duplicate watch ID provided on the WatchStream";
@@ -122,60 +115,76 @@ public final class WatchHub implements AutoCloseable {
     execute(() -> deliver(events));
   }
 
-  /** The etcd Watch service, served by this hub. */
-  public ServerServiceDefinition service() {
-    MethodDescriptor<WatchRequest, Object> method = WatchGrpc.getWatchMethod().toBuilder(
-        ProtoUtils.marshaller(WatchRequest.getDefaultInstance()), EncodedResponses.MARSHALLER).build();
-    return ServerServiceDefinition.builder(WatchGrpc.SERVICE_NAME)
-        .addMethod(method, ServerCalls.asyncBidiStreamingCall(this::open))
-        .build();
+  /**
+   * Opens a client's stream; its requests come through the returned session, its responses go to {@code out}.
+   * Any thread.
+   */
+  public Session open(WatchOutput out) {
+    WatchStream stream = new WatchStream(out);
+    execute(() -> streams.add(stream));
+    return new Session(stream);
   }
 
-  /** Serves one gRPC Watch stream. */
-  private StreamObserver<WatchRequest> open(StreamObserver<Object> responses) {
-    ServerCallStreamObserver<Object> out = (ServerCallStreamObserver<Object>) responses;
-    out.setOnReadyThreshold(STREAM_BUFFER_BYTES);
-    WatchStream stream = new WatchStream(out);
-    out.setOnCancelHandler(() -> execute(() -> close(stream)));
-    out.setOnReadyHandler(() -> execute(this::scheduleSync));
-    execute(() -> streams.add(stream));
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(WatchRequest r) {
-        execute(() -> handle(stream, r));
-      }
+  /**
+   * One client's stream, as the transport hands its requests to the hub. Each method may be called from any
+   * thread, one at a time per session (a gRPC stream's inbound calls are serialized); requests take effect on
+   * the hub thread in the order they were made.
+   */
+  public final class Session {
+    private final WatchStream stream;
 
-      @Override
-      public void onError(Throwable t) {
-        execute(() -> close(stream));
-      }
+    private Session(WatchStream stream) {
+      this.stream = stream;
+    }
 
-      @Override
-      public void onCompleted() {
-        // as etcd: a client that stops sending keeps receiving until it cancels the call
-      }
-    };
+    /**
+     * Creates a watch (or answers why not, as etcd: a created response with the watch canceled). A watch
+     * without a start revision starts after the revision committed now, on the calling thread, when the
+     * request arrived: every event of a write committed after this call returns reaches it.
+     */
+    public void create(WatchCreateRequest request) {
+      long arrival = store.committedRevision();
+      execute(() -> {
+        if (!stream.closed) {
+          WatchHub.this.create(stream, request, arrival);
+        }
+      });
+    }
+
+    /** Cancels a watch of this stream; a cancel of an unknown watch gets no answer, as from etcd. */
+    public void cancel(long watchId) {
+      execute(() -> {
+        if (!stream.closed) {
+          WatchHub.this.cancel(stream, watchId);
+        }
+      });
+    }
+
+    /** Asks for one progress notification, sent once every watcher of the stream is synced. */
+    public void requestProgress() {
+      execute(() -> {
+        if (!stream.closed) {
+          stream.progressRequested = true;
+          answerProgress(stream);
+        }
+      });
+    }
+
+    /** Tells the hub the output has room again ({@link WatchOutput#isReady()}): catching up resumes. */
+    public void drained() {
+      execute(WatchHub.this::scheduleSync);
+    }
+
+    /** The client went away: drops the stream's watchers; nothing more is sent to it. */
+    public void close() {
+      execute(() -> WatchHub.this.close(stream));
+    }
   }
 
   // --- requests ---
 
-  private void handle(WatchStream stream, WatchRequest r) {
-    if (stream.closed) {
-      return;
-    }
-    switch (r.getRequestUnionCase()) {
-      case CREATE_REQUEST -> create(stream, r.getCreateRequest());
-      case CANCEL_REQUEST -> cancel(stream, r.getCancelRequest().getWatchId());
-      case PROGRESS_REQUEST -> {
-        stream.progressRequested = true;
-        answerProgress(stream);
-      }
-      default -> { }
-    }
-  }
-
-  private void create(WatchStream stream, WatchCreateRequest c) {
-    long cur = store.committedRevision();
+  /** Creates a watch that arrived when {@code cur} was the committed revision. */
+  private void create(WatchStream stream, WatchCreateRequest c, long cur) {
     ByteString end = c.getRangeEnd();
     long id = unknownVarint(c.getUnknownFields(), CREATE_WATCH_ID_FIELD);
     String error = null;
@@ -423,11 +432,7 @@ public final class WatchHub implements AutoCloseable {
     execute(() -> {
       for (WatchStream s : List.copyOf(streams)) {
         close(s);
-        try {
-          s.out.onError(EtcdError.STOPPED.status().asRuntimeException());
-        } catch (RuntimeException alreadyClosed) {
-          // the call ended meanwhile
-        }
+        s.out.stop();
       }
     });
     hub.shutdown();

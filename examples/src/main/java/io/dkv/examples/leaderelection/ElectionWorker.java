@@ -2,7 +2,7 @@ package io.dkv.examples.leaderelection;
 
 import io.dkv.client.DkvClient;
 import io.dkv.client.Election;
-import io.dkv.client.GuardedResult;
+import io.dkv.client.FencedWrite;
 import io.dkv.client.Leadership;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -58,8 +58,8 @@ public final class ElectionWorker implements Callable<Integer> {
       Leadership leadership = e.campaign(id);                    // blocks until this worker leads
       say("leading (fencing token " + leadership.revision() + ")");
       for (long tick = 1; leadership.isLeader(); tick++) {
-        GuardedResult r = leadership.put(workKey, id + " tick " + tick);  // refused once no longer leader
-        if (r.lockLost()) {
+        FencedWrite w = leadership.put(workKey, id + " tick " + tick);    // refused once no longer leader
+        if (w.rejected()) {
           break;
         }
         say("tick " + tick);

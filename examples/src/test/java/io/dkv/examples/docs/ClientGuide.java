@@ -7,9 +7,11 @@ import io.dkv.client.Counter;
 import io.dkv.client.DistributedLock;
 import io.dkv.client.DkvClient;
 import io.dkv.client.Election;
-import io.dkv.client.GuardedResult;
+import io.dkv.client.FencedWrite;
+import io.dkv.client.FencingToken;
 import io.dkv.client.Lease;
 import io.dkv.client.Leadership;
+import io.dkv.client.ListWatch;
 import io.dkv.client.LockHandle;
 import io.dkv.client.Presence;
 import io.dkv.client.Subscription;
@@ -135,6 +137,28 @@ class ClientGuide {
     return s;
   }
 
+  static ListWatch.Watch listWatch(DkvClient client, Map<String, Order> cache) {
+    // region list-watch
+    ListWatch<Order> source = ListWatch.prefix(client, "orders/", Codec.json(Order.class)).build();
+    ListWatch.Page<Order> page = source.list(0, null, 500);               // the latest revision
+    page.items().forEach(v -> cache.put(v.key(), v.value()));
+    while (page.hasMore()) {                                               // every page at the first's revision
+      page = source.list(page.revision(), page.continueFrom(), 500);
+      page.items().forEach(v -> cache.put(v.key(), v.value()));
+    }
+    ListWatch.Watch watch = source.watch(page.revision(), new ListWatch.Sink<>() {   // every change after it
+      public void changes(List<ListWatch.Change<Order>> changes, long serverRevision) {
+        for (ListWatch.Change<Order> c : changes) {                        // ADDED, MODIFIED, DELETED
+          if (c.value() == null) cache.remove(c.key()); else cache.put(c.key(), c.value().value());
+        }
+      }
+      public void historyGone(long compactRevision) { /* compacted: list again */ }
+      public void closed(Throwable cause) { /* watch again from the last revision seen */ }
+    });
+    // endregion
+    return watch;
+  }
+
   static long counters(DkvClient client) {
     // region counters
     Counter c = client.counter("stats/visits");   // a decimal string under the key; absent = 0
@@ -159,9 +183,9 @@ class ClientGuide {
     // region locks
     DistributedLock lock = client.lock("locks/orders", Duration.ofSeconds(10));   // lease TTL of each holder
     try (LockHandle h = lock.acquire()) {                 // blocks; or tryAcquire(timeout), acquireAsync()
-      long token = h.fencingToken();                      // the lock key's create revision; grows per holder
-      GuardedResult r = h.put("stats/last-order", "42");  // applied only while the lock is held
-      if (r.lockLost()) { /* someone else may hold it now: nothing was written */ }
+      FencingToken token = h.fencingToken();              // lock key + create revision; grows per holder
+      FencedWrite w = h.put("stats/last-order", "42");    // applied only while the lock is held
+      if (w.rejected()) { /* someone else may hold it now: nothing was written */ }
     }                                                     // release(): deletes the key, revokes the lease
     // endregion
   }

@@ -60,6 +60,20 @@ class ClientGuideTest {
   }
 
   @Test
+  void listWatch() {
+    Map<String, ClientGuide.Order> cache = new java.util.concurrent.ConcurrentHashMap<>();
+    client.put("orders/lw", new ClientGuide.Order("lw", 1));
+    try (var w = ClientGuide.listWatch(client, cache)) {
+      assertEquals(new ClientGuide.Order("lw", 1), cache.get("orders/lw"), "listed");
+      client.put("orders/lw2", new ClientGuide.Order("lw2", 2));
+      client.delete("orders/lw");
+      await().until(() -> cache.get("orders/lw2") != null && !cache.containsKey("orders/lw"));
+    } finally {
+      client.delete("orders/lw2"); // the other tests watch orders/ too
+    }
+  }
+
+  @Test
   void counters() {
     assertEquals(0, ClientGuide.counters(client), "add(1) then compareAndSet(1, 0)");
     assertEquals("0", client.get("stats/visits").orElseThrow().value());

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /** The etcd operations of the resource store: reads, and writes that are one transaction each. */
-final class Store {
+final class ObjectStore {
 
   /** A stored object as a JSON tree, with its key's mod revision. */
   record Stored(String key, ObjectNode tree, long modRevision) {
@@ -41,7 +41,7 @@ final class Store {
   private final Json json;
   private final Duration timeout;
 
-  Store(DkvClient client, Json json, Duration timeout) {
+  ObjectStore(DkvClient client, Json json, Duration timeout) {
     this.client = client;
     this.kv = client.jetcd().getKVClient();
     this.json = json;
@@ -50,10 +50,6 @@ final class Store {
 
   DkvClient client() {
     return client;
-  }
-
-  Duration timeout() {
-    return timeout;
   }
 
   Optional<Stored> get(String key) {

@@ -19,7 +19,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-class DispatcherTest {
+class ProcessorListenerTest {
 
   private final ExecutorService pool = Executors.newCachedThreadPool();
 
@@ -49,15 +49,15 @@ class DispatcherTest {
     }
   }
 
-  private static Dispatcher<String> dispatcher(Recorder r, java.util.concurrent.Executor e) {
-    return new Dispatcher<>(r, e, () -> true);
+  private static ProcessorListener<String> listener(Recorder r, java.util.concurrent.Executor e) {
+    return new ProcessorListener<>(r, e, () -> true);
   }
 
   @Test
   void updatesOfOneKeyCoalesceIntoOneFromTheSeenStateToTheLatest() {
     ManualExecutor e = new ManualExecutor();
     Recorder r = new Recorder();
-    Dispatcher<String> d = dispatcher(r, e);
+    ProcessorListener<String> d = listener(r, e);
     d.changed("a", null, "a|1", false, false);
     e.runAll();
     d.changed("a", "a|1", "a|2", false, false);
@@ -75,7 +75,7 @@ class DispatcherTest {
   void addThenDeleteIsNothingAndDeleteThenAddIsBoth() {
     ManualExecutor e = new ManualExecutor();
     Recorder r = new Recorder();
-    Dispatcher<String> d = dispatcher(r, e);
+    ProcessorListener<String> d = listener(r, e);
     d.changed("a", null, "a|1", false, false);
     d.changed("a", "a|1", null, false, false);
     d.changed("b", null, "b|1", false, false);
@@ -95,7 +95,7 @@ class DispatcherTest {
   void initialAddsCountTowardsHasSynced() {
     ManualExecutor e = new ManualExecutor();
     Recorder r = new Recorder();
-    Dispatcher<String> d = dispatcher(r, e);
+    ProcessorListener<String> d = listener(r, e);
     d.changed("a", null, "a|1", true, false);
     d.changed("b", null, "b|1", true, false);
     d.changed("b", "b|1", null, false, false); // coalesced away: still counts as handed over
@@ -109,7 +109,7 @@ class DispatcherTest {
   void resyncRedeliversUnlessSomethingIsPending() {
     ManualExecutor e = new ManualExecutor();
     Recorder r = new Recorder();
-    Dispatcher<String> d = dispatcher(r, e);
+    ProcessorListener<String> d = listener(r, e);
     d.changed("a", null, "a|1", false, false);
     d.resync("a", "a|1"); // pending already: nothing more
     e.runAll();
@@ -123,7 +123,7 @@ class DispatcherTest {
   void removedDispatcherDropsWhatWaits() {
     ManualExecutor e = new ManualExecutor();
     Recorder r = new Recorder();
-    Dispatcher<String> d = dispatcher(r, e);
+    ProcessorListener<String> d = listener(r, e);
     d.changed("a", null, "a|1", false, false);
     d.remove();
     e.runAll();
@@ -147,8 +147,8 @@ class DispatcherTest {
       }
     };
     Recorder fast = new Recorder();
-    Dispatcher<String> slow = dispatcher(blocked, pool);
-    Dispatcher<String> quick = dispatcher(fast, pool);
+    ProcessorListener<String> slow = listener(blocked, pool);
+    ProcessorListener<String> quick = listener(fast, pool);
     Map<String, String> state = new HashMap<>();
     for (int i = 0; i < 1000; i++) {
       String key = "k" + (i % 10);
@@ -175,8 +175,8 @@ class DispatcherTest {
       }
     };
     Recorder fast = new Recorder();
-    Dispatcher<String> a = dispatcher(slow, pool);
-    Dispatcher<String> b = dispatcher(fast, pool);
+    ProcessorListener<String> a = listener(slow, pool);
+    ProcessorListener<String> b = listener(fast, pool);
     Map<String, String> state = new HashMap<>();
     Map<String, List<String>> history = new HashMap<>();
     for (int i = 0; i < 20_000; i++) {

@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One handler's queue of notifications and the task that hands them over, one at a time, on a thread of a
- * shared pool (so a slow handler holds only its own thread).
+ * shared pool (so a slow handler holds only its own thread); client-go's processorListener.
  *
  * <p>Notifications wait per key: while one is pending for a key, later changes of that key merge into it,
  * so the backlog never exceeds the number of keys and the handler sees, per key, an ordered subsequence of the
@@ -19,9 +19,9 @@ import org.slf4j.LoggerFactory;
  * ({@code before}), the newest state ({@code after}) and whether the key was deleted in between; it is handed
  * over as the one or two calls that lead from the first to the second.
  */
-final class Dispatcher<T> implements HandlerRegistration {
+final class ProcessorListener<T> implements HandlerRegistration {
 
-  private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+  private static final Logger log = LoggerFactory.getLogger(ProcessorListener.class);
 
   /** What is pending for one key. */
   private static final class Pending<T> {
@@ -44,7 +44,7 @@ final class Dispatcher<T> implements HandlerRegistration {
   private boolean removed;
   private int initialPending;
 
-  Dispatcher(ResourceEventHandler<T> handler, Executor pool, BooleanSupplier informerSynced) {
+  ProcessorListener(ResourceEventHandler<T> handler, Executor pool, BooleanSupplier informerSynced) {
     this.handler = handler;
     this.pool = pool;
     this.informerSynced = informerSynced;
