@@ -200,7 +200,7 @@ class OutageRecoveryTest {
       SharedIndexInformer<Versioned<String>> jobs = SharedIndexInformer
           .builder(ListerWatchers.etcd(client, "jobs/", Codec.string())).build();
       manager.add(Controller.builder("outage-" + kind).meterRegistry(manager.meterRegistry())
-          .forResource(jobs, (Versioned<String> v) -> Request.ofKey(v.key()))
+          .forResource(jobs)
           .build(request -> {
             controllerSaw.putIfAbsent(request.key(), System.nanoTime());
             return Result.done();
