@@ -41,8 +41,8 @@ class ManagerSyncTimeoutTest {
         .build();
         LogCapture log = new LogCapture(Manager.class);
         Manager manager = Manager.builder().syncTimeout(Duration.ofSeconds(3)).build()) {
-      SharedIndexInformer<Versioned<String>> in = SharedIndexInformer.builder(ListerWatchers.etcd(client, "in/", Codec.string()))
-          .build();
+      SharedIndexInformer<Versioned<String>> in = SharedIndexInformer
+          .builder(ListerWatchers.etcd(client, "in/", Codec.string())).build();
       SharedIndexInformer<Versioned<String>> out = SharedIndexInformer.builder(ListerWatchers.etcd(client, "out/",
           Codec.string())).build();
       manager.add(in).add(out);

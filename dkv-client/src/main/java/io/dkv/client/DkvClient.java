@@ -360,7 +360,7 @@ public final class DkvClient implements AutoCloseable {
     return scheduler;
   }
 
-  /** What finds a returning server within a second (empty if jetcd's channel could not be reached). */
+  /** What finds a returning server within half a second (empty if jetcd's channel could not be reached). */
   Optional<Reconnector> reconnector() {
     return reconnector;
   }

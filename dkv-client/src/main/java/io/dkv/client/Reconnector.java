@@ -15,12 +15,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finds a server that came back within about a second. gRPC waits between connection attempts 1 s doubling to
+ * Finds a server that came back within half a second. gRPC waits between connection attempts 1 s doubling to
  * 120 s (with jitter), and offers no public way to change that; so while the channel has no server
  * ({@link ConnectivityState#TRANSIENT_FAILURE}) this class cuts each wait short with
  * {@link ManagedChannel#resetConnectBackoff()} after {@link #MIN_DELAY} doubling to {@link #MAX_DELAY} (each delay
- * with random jitter between half and all of it): about one connection attempt per endpoint per second, during an
- * outage of any length. Once connected, the next outage starts from {@link #MIN_DELAY} again.
+ * with random jitter between half and all of it): two or three connection attempts per endpoint per second, during
+ * an outage of any length, so a returning server is found within half a second. Once connected, the next outage starts from {@link #MIN_DELAY} again.
  *
  * <p>jetcd does not expose its channel; it is read from jetcd's {@code ClientImpl} by reflection (tested in
  * {@code ReconnectorTest}, so an upgrade of jetcd that breaks it fails the build). Should that fail at run time,
@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 final class Reconnector {
 
   static final Duration MIN_DELAY = Duration.ofMillis(100);
-  static final Duration MAX_DELAY = Duration.ofSeconds(1);
+  static final Duration MAX_DELAY = Duration.ofMillis(500);
 
   private static final Logger log = LoggerFactory.getLogger(Reconnector.class);
 
@@ -55,7 +55,7 @@ final class Reconnector {
       channel = channelOf(jetcd);
     } catch (ReflectiveOperationException | RuntimeException e) {
       log.warn("cannot reach jetcd's gRPC channel ({}); after an outage the client reconnects on gRPC's backoff"
-          + " (1 s doubling to 120 s) instead of within a second", e.toString());
+          + " (1 s doubling to 120 s) instead of within half a second", e.toString());
       return Optional.empty();
     }
     Reconnector r = new Reconnector(channel, scheduler, endpoints.toString());

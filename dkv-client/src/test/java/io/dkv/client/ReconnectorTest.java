@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The reconnect policy: jetcd's channel is found (by reflection, so this fails when a jetcd upgrade moves it), and
- * while no server answers the client cuts gRPC's reconnect backoff short about once a second. (That a worker and a
+ * while no server answers the client cuts gRPC's reconnect backoff short every half second at most. (That a worker and a
  * controller act within 2 s of a server's return after a 45 s outage is {@code OutageRecoveryTest} in
  * controller-runtime.)
  */
@@ -36,19 +36,20 @@ class ReconnectorTest {
       assertNotNull(channel);
       assertEquals(ConnectivityState.IDLE, channel.getState(false), "lazy: nothing connects before a request");
       assertThrows(DkvException.class, () -> client.put("k", "v"));
-      assertEquals(ConnectivityState.TRANSIENT_FAILURE, channel.getState(false),
-          "the request went through this channel");
+      ConnectivityState after = channel.getState(false);
+      assertTrue(after == ConnectivityState.TRANSIENT_FAILURE || after == ConnectivityState.CONNECTING,
+          "the request went through this channel, which has been trying to connect since: " + after);
     }
   }
 
   @Test
-  void whileNoServerAnswersTheBackoffIsCutShortAboutOnceASecond() throws IOException {
+  void whileNoServerAnswersTheBackoffIsCutShortEveryHalfSecondAtMost() throws IOException {
     int port = closedPort();
     try (DkvClient client = DkvClient.builder().endpoints("127.0.0.1:" + port).build()) {
       assertThrows(DkvException.class, () -> client.get("k"));
       Reconnector r = client.reconnector().orElseThrow();
-      // after 100, 200, 400, 800 ms, then every second (each less a random jitter of up to half): 5 cuts within
-      // 2.5 s; gRPC alone would wait 1 s, then 1.6 s, ...
+      // after 100, 200, 400 ms, then every 500 ms (each less a random jitter of up to half): 5 cuts within 1.7 s;
+      // gRPC alone would wait 1 s, then 1.6 s, ...
       await().atMost(Duration.ofSeconds(8)).until(() -> r.resets() >= 5);
     }
   }
