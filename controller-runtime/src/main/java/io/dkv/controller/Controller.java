@@ -7,7 +7,7 @@ package io.dkv.controller;
  *
  * <pre>{@code
  * Controller c = Controller.builder("replicasets")
- *     .forResource(replicaSets, ReplicaSet.class)     // primary: enqueue the object itself
+ *     .forKind(replicaSets, ReplicaSet.class)     // primary: enqueue the object itself
  *     .owns(pods)                                     // children: enqueue their controller owner
  *     .watches(nodes, node -> affected(node))         // anything else: a mapping to requests
  *     .withEventFilter(EventFilter.generationChanged())

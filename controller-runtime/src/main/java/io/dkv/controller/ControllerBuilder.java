@@ -35,11 +35,16 @@ public final class ControllerBuilder {
   }
 
   /**
-   * The primary Kubernetes objects: each change enqueues the object's own {@code namespace/name}.
-   * {@code type} lets {@link #owns} match owner references.
+   * The primary Kubernetes objects, of the kind {@code type}: each change enqueues the object's own
+   * {@code namespace/name}, and {@link #owns} matches owner references to this kind. (A method of its own, not
+   * an overload of {@code forResource}: code on the etcd path then compiles without fabric8 on its class path.)
+   *
+   * <pre>{@code
+   * Controller.builder("replicasets").forKind(replicaSets, ReplicaSet.class).owns(pods).build(reconciler);
+   * }</pre>
    */
   @SafeVarargs
-  public final <T extends HasMetadata> ControllerBuilder forResource(SharedIndexInformer<T> informer, Class<T> type,
+  public final <T extends HasMetadata> ControllerBuilder forKind(SharedIndexInformer<T> informer, Class<T> type,
       EventFilter<? super T>... filters) {
     Objects.requireNonNull(type, "type");
     setPrimary(new Watch<T>(informer, EventHandler.enqueueObject(), Arrays.asList(filters)));
@@ -51,7 +56,7 @@ public final class ControllerBuilder {
    * The primary objects, each change enqueuing the object's own key: {@code Request.ofKey(v.key())} for the etcd
    * source's {@link io.dkv.client.Versioned} objects, {@code Request.of(object)} ({@code namespace/name}) for
    * Kubernetes objects. Objects of other types need {@link #forResource(SharedIndexInformer, Function,
-   * EventFilter[])}; {@link #owns} needs {@link #forResource(SharedIndexInformer, Class, EventFilter[])}.
+   * EventFilter[])}; {@link #owns} needs {@link #forKind(SharedIndexInformer, Class, EventFilter[])}.
    *
    * <pre>{@code
    * SharedIndexInformer<Versioned<String>> in = SharedIndexInformer
@@ -83,7 +88,7 @@ public final class ControllerBuilder {
 
   /**
    * Child Kubernetes objects: each change enqueues the child's controller owner (the owner reference with
-   * {@code controller: true}) if it is of the primary type. Needs {@link #forResource(SharedIndexInformer, Class,
+   * {@code controller: true}) if it is of the primary type. Needs {@link #forKind(SharedIndexInformer, Class,
    * EventFilter[])} first.
    */
   @SafeVarargs
@@ -91,7 +96,7 @@ public final class ControllerBuilder {
       EventFilter<? super C>... filters) {
     Objects.requireNonNull(children, "children");
     if (primaryType == null) {
-      throw new IllegalStateException("owns() needs a Kubernetes primary type: call forResource(informer, Type.class)"
+      throw new IllegalStateException("owns() needs a Kubernetes primary type: call forKind(informer, Type.class)"
           + " first, or use watches() with a mapping for other objects");
     }
     secondary.add(new Watch<C>(children, EventHandler.enqueueOwner(primaryType, true), Arrays.asList(filters)));

@@ -142,7 +142,7 @@ class KubernetesControllerTest {
     AtomicInteger reconciles = new AtomicInteger();
     manager = Manager.builder().build();
     manager.add(Controller.builder("replicasets").meterRegistry(manager.meterRegistry())
-        .forResource(informers.replicaSets(), ReplicaSet.class)
+        .forKind(informers.replicaSets(), ReplicaSet.class)
         .owns(informers.pods())
         .withEventFilter(EventFilter.resourceVersionChanged())
         .workers(2)

@@ -29,7 +29,7 @@ final class ReconcilerScenario {
         .builder(configMaps.listerWatcher(ns, null)).name("configmaps")
         .backoff(Duration.ofMillis(50), Duration.ofSeconds(1)).build();
     Controller controller = Controller.builder("widgets")
-        .forResource(widgetInformer, Widget.class)
+        .forKind(widgetInformer, Widget.class)
         .owns(configInformer)
         .workers(2)
         .build(new WidgetReconciler(widgets, configMaps, widgetInformer.lister()));

@@ -127,7 +127,7 @@ public final class ConfigMapControllerExample implements Callable<Integer> {
         .name("configmaps").build();
     Manager manager = Manager.builder().build();
     manager.add(Controller.builder("configmap-checksums").meterRegistry(manager.meterRegistry())
-        .forResource(configMaps, ConfigMap.class, EventFilter.resourceVersionChanged())
+        .forKind(configMaps, ConfigMap.class, EventFilter.resourceVersionChanged())
         .build(new ChecksumReconciler(configMaps, kubernetes)));
     manager.start();                                   // returns once the informer has synced
     return manager;

@@ -33,7 +33,7 @@ final class ReplicaSetController implements AutoCloseable {
         .build();
     manager = Manager.builder().build();
     manager.add(Controller.builder("replicasets").meterRegistry(manager.meterRegistry())
-        .forResource(replicaSets, ReplicaSet.class)      // a ReplicaSet changed: reconcile it
+        .forKind(replicaSets, ReplicaSet.class)      // a ReplicaSet changed: reconcile it
         .owns(pods)                                      // a pod changed: reconcile its owner
         .workers(2)
         .build(new ReplicaSetReconciler(replicaSets, pods, podClient)));
