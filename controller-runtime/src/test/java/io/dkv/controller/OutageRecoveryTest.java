@@ -1,5 +1,6 @@
 package io.dkv.controller;
 
+import io.dkv.testing.LogCapture;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

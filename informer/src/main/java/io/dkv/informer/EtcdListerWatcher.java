@@ -89,17 +89,7 @@ final class EtcdListerWatcher<T> implements ListerWatcher<Versioned<T>> {
         sink.closed(cause);
       }
     });
-    return new WatchHandle() {
-      @Override
-      public void close() {
-        w.close();
-      }
-
-      @Override
-      public boolean requestProgress() {
-        return w.requestProgress();
-      }
-    };
+    return WatchHandle.of(w::close, w::requestProgress);
   }
 
   @Override

@@ -27,4 +27,25 @@ public interface WatchHandle extends AutoCloseable {
   default boolean requestProgress() {
     return false;
   }
+
+  /**
+   * A handle whose {@link #close()} runs {@code close} and whose {@link #requestProgress()} asks
+   * {@code requestProgress}; for sources that wrap a watch of their own, like {@code ListWatch.Watch}:
+   * {@code WatchHandle.of(watch::close, watch::requestProgress)}.
+   */
+  static WatchHandle of(Runnable close, java.util.function.BooleanSupplier requestProgress) {
+    java.util.Objects.requireNonNull(close, "close");
+    java.util.Objects.requireNonNull(requestProgress, "requestProgress");
+    return new WatchHandle() {
+      @Override
+      public void close() {
+        close.run();
+      }
+
+      @Override
+      public boolean requestProgress() {
+        return requestProgress.getAsBoolean();
+      }
+    };
+  }
 }

@@ -5,10 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.AppenderBase;
 import io.dkv.testing.DkvProcess;
+import io.dkv.testing.LogCapture;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -18,7 +17,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * What a watch logs across a server outage: one WARN line when it loses the server (naming the prefix and the
@@ -31,12 +29,7 @@ class WatchOutageLogTest {
 
   @Test
   void oneLineWhenTheServerIsLostAndOneWhenTheWatchResumes(@TempDir Path dir) throws Exception {
-    Logger logger = (Logger) LoggerFactory.getLogger(Watcher.class);
-    Recording appender = new Recording();
-    appender.start();
-    Level level = logger.getLevel();
-    logger.setLevel(Level.DEBUG);
-    logger.addAppender(appender);
+    LogCapture log = new LogCapture(Watcher.class);
     DkvProcess server = DkvProcess.start(dir.resolve("data"), 0, JVM);
     int port = server.port();
     List<WatchEvent<String>> events = new CopyOnWriteArrayList<>();
@@ -47,21 +40,21 @@ class WatchOutageLogTest {
       long first = client.put("orders/1", "a");
       await().atMost(Duration.ofSeconds(30)).until(() -> watch.revision() >= first);
       server.kill();
-      await().atMost(Duration.ofSeconds(30)).until(() -> count(appender, Level.WARN) == 1);
+      await().atMost(Duration.ofSeconds(30)).until(() -> log.at(Level.WARN).size() == 1);
       // then a server that answers every watch with an error: every attempt to resume fails, each a DEBUG line
       try (Failing failing = new Failing(port)) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> count(appender, Level.DEBUG) >= 3);
+        await().atMost(Duration.ofSeconds(30)).until(() -> log.at(Level.DEBUG).size() >= 3);
       }
       server = DkvProcess.start(dir.resolve("data"), port, JVM);
-      await().atMost(Duration.ofSeconds(60)).until(() -> count(appender, Level.INFO) == 1);
+      await().atMost(Duration.ofSeconds(60)).until(() -> log.at(Level.INFO).size() == 1);
       long second = client.put("orders/2", "b");
       await().atMost(Duration.ofSeconds(30)).until(() -> watch.revision() >= second);
 
       assertEquals(List.of("orders/1", "orders/2"), events.stream().map(WatchEvent::key).toList(),
           "every change once, none lost");
-      List<ILoggingEvent> loud = appender.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.INFO))
+      List<ILoggingEvent> loud = log.events().stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.INFO))
           .toList();
-      assertEquals(2, loud.size(), "one line for the loss and one for the resume: " + messages(loud));
+      assertEquals(2, loud.size(), "one line for the loss and one for the resume: " + log.operatorLines());
       String lost = loud.get(0).getFormattedMessage();
       assertEquals(Level.WARN, loud.get(0).getLevel());
       assertTrue(lost.contains("prefix 'orders/'") && lost.contains("lost its server (") && lost.contains(
@@ -71,13 +64,8 @@ class WatchOutageLogTest {
       assertEquals("watch on prefix 'orders/' is back: resumed from revision " + (first + 1), back);
     } finally {
       server.close();
-      logger.detachAppender(appender);
-      logger.setLevel(level);
+      log.close();
     }
-  }
-
-  private static long count(Recording appender, Level level) {
-    return appender.list.stream().filter(e -> e.getLevel() == level).count();
   }
 
   /**
@@ -96,19 +84,5 @@ class WatchOutageLogTest {
     public void close() throws Exception {
       server.shutdownNow().awaitTermination();
     }
-  }
-
-  /** A thread-safe list appender (logback's ListAppender is read here while the watch thread appends). */
-  static final class Recording extends AppenderBase<ILoggingEvent> {
-    final List<ILoggingEvent> list = new CopyOnWriteArrayList<>();
-
-    @Override
-    protected void append(ILoggingEvent event) {
-      list.add(event);
-    }
-  }
-
-  private static List<String> messages(List<ILoggingEvent> events) {
-    return events.stream().map(e -> e.getLevel() + " " + e.getFormattedMessage()).toList();
   }
 }

@@ -139,17 +139,7 @@ final class ResourceListerWatcher<T> implements ListerWatcher<T> {
         sink.closed(cause);
       }
     });
-    return new WatchHandle() {
-      @Override
-      public void close() {
-        w.close();
-      }
-
-      @Override
-      public boolean requestProgress() {
-        return w.requestProgress();
-      }
-    };
+    return WatchHandle.of(w::close, w::requestProgress);
   }
 
   private Event<T> event(ListWatch.Change<ObjectNode> c) {

@@ -41,6 +41,7 @@ import io.dkv.informer.Item;
 import io.dkv.informer.ListerWatcher;
 import io.dkv.informer.Page;
 import java.time.Duration;
+import io.dkv.testing.LogCapture;
 import io.dkv.testing.ServerTestBase;
 import io.dkv.testing.TestServer;
 import org.junit.jupiter.api.BeforeAll;
@@ -509,26 +510,13 @@ abstract class ResourcesContract extends ServerTestBase {
     String ns = namespace();
     ListerWatcher<ConfigMap> lw = configMaps().listerWatcher(ns, new LabelSelectorBuilder()
         .withMatchLabels(Map.of("app", "shop")).build());
-    List<String> logged = new CopyOnWriteArrayList<>(); // objects outside the selector are normal, not errors
-    ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> appender = new ch.qos.logback.core
-        .AppenderBase<>() {
-      @Override
-      protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
-        if (e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN)) {
-          logged.add(e.getLoggerName() + ": " + e.getFormattedMessage());
-        }
-      }
-    };
-    appender.start();
-    ch.qos.logback.classic.Logger dkv = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.dkv");
-    dkv.addAppender(appender);
-    try {
+    try (LogCapture log = new LogCapture("io.dkv")) { // objects outside the selector are normal, not errors
       selectorTransitions(ns, lw);
-    } finally {
-      dkv.detachAppender(appender);
+      assertEquals(List.of(), log.events().stream()
+          .filter(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN))
+          .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage()).filter(l -> l.contains(ns)).toList(),
+          "nothing logged about the objects of this test");
     }
-    assertEquals(List.of(), logged.stream().filter(l -> l.contains(ns)).toList(),
-        "nothing logged about the objects of this test");
   }
 
   private void selectorTransitions(String ns, ListerWatcher<ConfigMap> lw) throws Exception {
