@@ -1,5 +1,6 @@
 package io.dkv.controller;
 
+import io.dkv.client.DkvException;
 import io.dkv.client.FencingToken;
 import io.dkv.informer.SharedIndexInformer;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -171,7 +172,7 @@ public final class Manager implements AutoCloseable {
         Optional<Throwable> error = i.lastError();
         if (error.isPresent() && warned.add(i)) {
           log.warn("waiting for {} to sync, but it cannot reach its source: {}; controllers start once it has"
-              + " synced (sync timeout {})", i, describe(error.get()), syncTimeout);
+              + " synced (sync timeout {})", i, DkvException.describe(error.get()), syncTimeout);
         }
       }
       if (closed) {
@@ -194,20 +195,8 @@ public final class Manager implements AutoCloseable {
 
   /** {@code informer etcd:in/ (last error: ...)}, or {@code (no error yet)}. */
   private static String syncState(SharedIndexInformer<?> i) {
-    return i + " (" + i.lastError().map(e -> "last error: " + describe(e)).orElse("no error yet") + ")";
-  }
-
-  /** The messages of a cause chain, each once, like {@code UNAVAILABLE: cannot reach 127.0.0.1:2379: ...}. */
-  private static String describe(Throwable t) {
-    List<String> parts = new ArrayList<>();
-    for (Throwable c = t; c != null && parts.size() < 4; c = c.getCause() == c ? null : c.getCause()) {
-      String m = c.getMessage();
-      String text = m == null || m.isBlank() ? c.getClass().getSimpleName() : m;
-      if (parts.stream().noneMatch(p -> p.contains(text))) {
-        parts.add(text);
-      }
-    }
-    return String.join("; caused by ", parts);
+    return i + " (" + i.lastError().map(e -> "last error: " + DkvException.describe(e)).orElse("no error yet")
+        + ")";
   }
 
   private synchronized void startControllers() {

@@ -1,5 +1,6 @@
 package io.dkv.informer;
 
+import io.dkv.client.DkvException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -196,10 +197,10 @@ final class Reflector<T> implements Runnable {
     if (lost.compareAndSet(false, true)) {
       lostAtNanos = System.nanoTime();
       log.warn("informer {}: {} its source {}: {}; retrying ({})", name, synced ? "lost" : "cannot reach",
-          source.description(), Failures.describe(failure), what);
+          source.description(), DkvException.describe(failure), what);
     } else {
       log.debug("informer {}: source {} still failing (attempt {}): {}; retrying ({})", name, source.description(),
-          attempts, Failures.describe(failure), what);
+          attempts, DkvException.describe(failure), what);
     }
   }
 
