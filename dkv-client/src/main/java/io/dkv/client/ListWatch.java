@@ -336,7 +336,7 @@ public final class ListWatch<T> {
     for (KeyValue kv : r.getKvs()) {
       last = Keys.string(kv.getKey());
       if (readValues) {
-        Versioned<T> v = decode(kv, true);
+        Versioned<T> v = decode(kv, last, true);
         if (v != null) {
           items.add(keysOnly ? withoutValue(v) : v);
         }
@@ -495,12 +495,12 @@ public final class ListWatch<T> {
     if (previousValues) {
       KeyValue prev = e.getPrevKV();
       if (prev != null && prev.getVersion() > 0) {
-        previous = decode(prev, false);
+        previous = decode(prev, k, false);
       }
     }
     switch (e.getEventType()) {
       case PUT -> {
-        Versioned<T> now = decode(kv, true);
+        Versioned<T> now = decode(kv, k, true);
         if (now == null) {
           return previousValues && previous == null ? null : new Change<>(Change.Type.DELETED, k, null, previous, rev);
         }
@@ -520,12 +520,11 @@ public final class ListWatch<T> {
   }
 
   /**
-   * The value of {@code kv}, or null when it cannot be decoded or the filter rejects it. {@code current}: the
-   * key's current value (a failure is logged and remembered); otherwise a previous value (already logged when
-   * it was current).
+   * The value of {@code kv}, whose key is {@code k}, or null when it cannot be decoded or the filter rejects it.
+   * {@code current}: the key's current value (a failure is logged and remembered); otherwise a previous value
+   * (already logged when it was current).
    */
-  private Versioned<T> decode(KeyValue kv, boolean current) {
-    String k = Keys.string(kv.getKey());
+  private Versioned<T> decode(KeyValue kv, String k, boolean current) {
     Versioned<T> v;
     try {
       T value = codec.decode(kv.getValue().getBytes());

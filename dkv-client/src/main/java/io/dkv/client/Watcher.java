@@ -169,21 +169,14 @@ final class Watcher<T> implements Subscription {
       closeCurrent();
       if (!lost) {
         lost = true;
-        log.warn("watch on {} lost its server ({}); resuming from revision {} once it is back", what, cause(t),
-            revision + 1);
+        log.warn("watch on {} lost its server ({}); resuming from revision {} once it is back", what,
+            DkvException.describe(t), revision + 1);
       } else {
-        log.debug("watch on {}: attempt to resume from revision {} failed: {}", what, revision + 1, cause(t));
+        log.debug("watch on {}: attempt to resume from revision {} failed: {}", what, revision + 1,
+            DkvException.describe(t));
       }
       retryLater(this::open);
     }
-  }
-
-  private static String cause(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null && c.getCause() != c && (c.getMessage() == null || c instanceof DkvException)) {
-      c = c.getCause();
-    }
-    return c.getMessage() != null ? c.getMessage() : c.getClass().getSimpleName();
   }
 
   private void onCompacted(int gen, long compactRevision) {

@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -127,12 +126,6 @@ public final class Main implements Callable<Integer> {
       // anything else (e.g. a corrupt record in the data directory), in one line as well
       return startFailed("cannot start: " + e, e);
     }
-    AtomicBoolean closed = new AtomicBoolean();
-    Runnable closeOnce = () -> {
-      if (closed.compareAndSet(false, true)) {
-        server.close();
-      }
-    };
     // SIGTERM and SIGINT stop the server here, so the process exits 0 after a clean shutdown; left to the
     // JVM, they would run the shutdown hook and exit 143 (130), whatever call() returns.
     CountDownLatch stop = new CountDownLatch(1);
@@ -143,9 +136,9 @@ public final class Main implements Callable<Integer> {
         // e.g. under -Xrs: the shutdown hook below still closes the server
       }
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(closeOnce, "dkv-shutdown")); // any other way out
+    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "dkv-shutdown")); // any other way out
     stop.await();
-    closeOnce.run();
+    server.close(); // idempotent: the shutdown hook's close then returns at once
     return 0;
   }
 
