@@ -327,6 +327,7 @@ public final class DkvServer implements AutoCloseable {
     private String listenPeerUrl;
     private Duration electionTimeout = Duration.ofMillis(1000);
     private Duration heartbeatInterval = Duration.ofMillis(100);
+    private long snapshotCount = 100_000;
     private long maxRequestBytes = 1536 * 1024;
     private int maxTxnOps = 128;
     private CompactionMode compactionMode;
@@ -447,6 +448,15 @@ public final class DkvServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Etcd's --snapshot-count (default 100,000): after this many applied entries the state is made durable
+     * and the Raft log before it (but the last 5,000 entries) purged.
+     */
+    public Builder snapshotCount(long count) {
+      this.snapshotCount = count;
+      return this;
+    }
+
     java.net.URI listenPeerUrl() {
       if (listenPeerUrl != null) {
         return java.net.URI.create(listenPeerUrl);
@@ -460,7 +470,7 @@ public final class DkvServer implements AutoCloseable {
     ClusterConfig clusterConfig() {
       String members = initialCluster != null ? initialCluster : name + "=" + String.join("," + name + "=", peerUrls);
       return new ClusterConfig(name, ClusterConfig.parseInitialCluster(members), existing, token, peerUrls,
-          listenPeerUrl(), electionTimeout, heartbeatInterval).validate();
+          listenPeerUrl(), electionTimeout, heartbeatInterval, snapshotCount).validate();
     }
 
     /** The largest write request accepted (default 1.5 MiB, as etcd). */

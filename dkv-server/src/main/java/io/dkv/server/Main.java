@@ -64,6 +64,10 @@ public final class Main implements Callable<Integer> {
       description = "Time (in milliseconds) for an election to timeout (default: ${DEFAULT-VALUE}).")
   long electionTimeoutMs = 1000;
 
+  @Option(names = "--snapshot-count",
+      description = "Number of committed transactions to trigger a snapshot to disk (default: ${DEFAULT-VALUE}).")
+  long snapshotCount = 100_000;
+
   @Option(names = "--heartbeat-interval",
       description = "Time (in milliseconds) of a heartbeat interval (default: ${DEFAULT-VALUE}).")
   long heartbeatIntervalMs = 100;
@@ -115,6 +119,7 @@ public final class Main implements Callable<Integer> {
           .initialClusterToken(initialClusterToken)
           .electionTimeout(java.time.Duration.ofMillis(electionTimeoutMs))
           .heartbeatInterval(java.time.Duration.ofMillis(heartbeatIntervalMs))
+          .snapshotCount(snapshotCount)
           .maxRequestBytes(maxRequestBytes)
           .maxTxnOps(maxTxnOps)
           .progressNotifyInterval(AutoCompactor.parsePeriod(progressNotifyInterval));

@@ -23,9 +23,11 @@ import java.util.Objects;
  * @param listenPeer where this member listens for its peers ({@code host:port}; port 0 picks one)
  * @param electionTimeout etcd's --election-timeout (default 1000 ms)
  * @param heartbeatInterval etcd's --heartbeat-interval (default 100 ms)
+ * @param snapshotCount etcd's --snapshot-count: applied entries between two snapshots (default 100,000)
  */
 public record ClusterConfig(String name, Map<String, List<String>> initialCluster, boolean existing, String token,
-    List<String> advertisePeerUrls, URI listenPeer, Duration electionTimeout, Duration heartbeatInterval) {
+    List<String> advertisePeerUrls, URI listenPeer, Duration electionTimeout, Duration heartbeatInterval,
+    long snapshotCount) {
 
   /** Etcd's defaults: one member "default" at http://localhost:2380. */
   public static final String DEFAULT_TOKEN = "etcd-cluster";
@@ -78,6 +80,9 @@ public record ClusterConfig(String name, Map<String, List<String>> initialCluste
    * @throws IllegalArgumentException with etcd's reason
    */
   public ClusterConfig validate() {
+    if (snapshotCount <= 0) {
+      throw new IllegalArgumentException("--snapshot-count must be positive");
+    }
     if (heartbeatInterval.toMillis() <= 0) {
       throw new IllegalArgumentException("--heartbeat-interval must be positive");
     }

@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * The applier as Ratis's state machine: every member applies the committed log entries in log order, each in
  * one RocksDB batch that also records the entry's index and term, so that after a crash the entries after the
  * stored position are applied again from the Raft log and none twice. The stored state is what Ratis sees as
- * the latest snapshot; the log is never purged (yet), so a member never needs one installed.
+ * the latest snapshot; taking one makes it durable so that the log before it can be purged. Installing the
+ * leader's state on a member that is behind the leader's log is not built yet (it is refused, loudly).
  *
  * <p>Answers are the commands' responses (or etcd errors), encoded by {@link Commands}; the member that
  * proposed a command waits for its own apply of it ({@link #awaitApplied}) before it answers, so that its
@@ -59,6 +60,7 @@ final class DkvStateMachine extends BaseStateMachine {
   }
 
   private final MvccStore store;
+  private final io.dkv.server.storage.Backend backend;
   private final Applier applier;
   private final Members members;
   private final Consumer<List<Event>> committed;
@@ -67,7 +69,9 @@ final class DkvStateMachine extends BaseStateMachine {
   private volatile Leadership leadership;
   private volatile LeaderQueries leaderQueries;
 
-  DkvStateMachine(MvccStore store, Applier applier, Members members, Consumer<List<Event>> committed) {
+  DkvStateMachine(io.dkv.server.storage.Backend backend, MvccStore store, Applier applier, Members members,
+      Consumer<List<Event>> committed) {
+    this.backend = backend;
     this.store = store;
     this.applier = applier;
     this.members = members;
@@ -126,6 +130,31 @@ final class DkvStateMachine extends BaseStateMachine {
         return List.of();
       }
     };
+  }
+
+  /**
+   * Ratis's snapshot (every --snapshot-count entries, on the apply thread): the state as applied so far made
+   * durable, so that the log before it can be purged.
+   */
+  @Override
+  public long takeSnapshot() {
+    backend.flush();
+    long index = stateIndex();
+    log.info("state durable at log index {}; the log before it may be purged", index);
+    return index;
+  }
+
+  /**
+   * The leader has purged the entries this member still needs. Installing the leader's state is not built yet:
+   * refuse, loudly, rather than serve a state with a gap.
+   */
+  @Override
+  public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(
+      org.apache.ratis.proto.RaftProtos.RoleInfoProto role, TermIndex firstInLeaderLog) {
+    log.error("this member applied up to log index {} but the leader's log starts at {}: it needs the leader's "
+        + "state, which this version cannot install; replace this member (docs/operations.md)",
+        store.appliedIndex(), firstInLeaderLog);
+    return new CompletableFuture<>();
   }
 
   @Override

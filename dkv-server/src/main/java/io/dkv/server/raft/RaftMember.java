@@ -120,10 +120,10 @@ public final class RaftMember implements Proposer {
     }
     // a member joining a running cluster starts without a configuration and waits to be added; a member with
     // a log takes its configuration from the log, whatever the flags say (as etcd)
-    List<RaftPeer> peers = fresh && cfg.existing() ? List.of() : initial;
+    List<RaftPeer> peers = fresh && !cfg.existing() ? initial : List.of();
     RaftGroup group = RaftGroup.valueOf(groupId, peers);
     RaftProperties props = properties(cfg, raftDir);
-    this.stateMachine = new DkvStateMachine(store, new Applier(store, leases), members, committed);
+    this.stateMachine = new DkvStateMachine(backend, store, new Applier(store, leases), members, committed);
     Files.createDirectories(raftDir);
     this.server = RaftServer.newBuilder()
         .setServerId(selfId)
@@ -192,8 +192,17 @@ public final class RaftMember implements Proposer {
       RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, TimeDuration.valueOf(20, TimeUnit.MILLISECONDS));
     }
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, false);
-    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("64MB"));
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, cfg.snapshotCount());
+    // keep etcd's 5,000 entries behind each snapshot for followers that lag a little
+    RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, 5000);
+    RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, false);
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
+    // the entries a lagging follower may still need, not Ratis's 200 MB default: the state is in RocksDB
+    RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
+    RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("16MB"));
+    // no commit-index entries between the commands: etcd's raft index counts commands and configuration only
+    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
     RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.EXCEPTION);
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf("8MB")); // above etcd's largest request
     return p;

@@ -268,6 +268,16 @@ public final class Backend implements AutoCloseable {
     boolean visit(byte[] revKey, byte[] value);
   }
 
+  /** Makes everything written so far durable: the memory tables flushed to synced files, the WAL synced. */
+  public void flush() {
+    try (org.rocksdb.FlushOptions o = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
+      db.flush(o, List.of(kv, meta, lease));
+      db.syncWal();
+    } catch (RocksDBException e) {
+      throw new StorageException(e);
+    }
+  }
+
   /** Rewrites the data files, dropping deleted entries (etcd's defragment). */
   public void defragment() {
     try (CompactRangeOptions o = new CompactRangeOptions()
