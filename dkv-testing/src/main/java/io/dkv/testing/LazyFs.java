@@ -89,14 +89,17 @@ public final class LazyFs implements AutoCloseable {
    * The power cut: drops every write not yet synced, and from now on fails every operation on the mount with EIO,
    * so nothing more reaches the backing directory. Returns once the cut is done. Unmount (or {@link #remount()})
    * to see what survived.
+   *
+   * @return how many files had writes not yet synced (their unsynced part is lost)
    */
-  public void cut() throws IOException {
+  public int cut() throws IOException {
     control.write("cut\n");
     control.flush();
     String reply = reply();
-    if (!"cut".equals(reply)) {
+    if (!reply.startsWith("cut ")) {
       throw new IOException("lazyfs did not confirm the cut: " + reply + log());
     }
+    return Integer.parseInt(reply.substring("cut ".length()));
   }
 
   /** Unmounts this filesystem (if it still is mounted) and mounts a new one over the same directories and mode. */

@@ -15,7 +15,7 @@ BACKING:
 
 On start CACHE is rebuilt from BACKING; inodes without a durable name are dropped (as fsck would).
 Commands on stdin, one per line, each answered on stdout: "cut" (from now on every operation fails with EIO
-and nothing more reaches BACKING: the power is gone). With --no-fsync every sync is a no-op, so nothing
+and nothing more reaches BACKING: the power is gone), answered "cut N": N files had writes not yet synced. With --no-fsync every sync is a no-op, so nothing
 written after the mount becomes durable: the control that a test can see a missing fsync.
 """
 import errno
@@ -333,7 +333,8 @@ class LazyFs(Operations):
             if cmd == "cut":
                 with self.mutex:
                     self.cut = True
-                print("cut", flush=True)
+                    unsynced = len(self.dirty)
+                print("cut %d" % unsynced, flush=True)
             elif cmd:
                 print("unknown command " + cmd, flush=True)
 
