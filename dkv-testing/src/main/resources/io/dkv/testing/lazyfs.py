@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A FUSE filesystem that loses what was not synced, as a power loss does (driven by io.dkv.testing.LazyFs).
 
-    lazyfs.py BACKING CACHE MOUNTPOINT [--no-fsync]
+    lazyfs.py BACKING CACHE MOUNTPOINT [--no-fsync | --journaled-names]
 
 BACKING holds the durable state: what a disk would hold after a power loss. CACHE is the page cache: every
 operation passes through to it, so the mount shows the latest state at once. Only a sync moves state to
@@ -16,7 +16,9 @@ BACKING:
 On start CACHE is rebuilt from BACKING; inodes without a durable name are dropped (as fsck would).
 Commands on stdin, one per line, each answered on stdout: "cut" (from now on every operation fails with EIO
 and nothing more reaches BACKING: the power is gone), answered "cut N": N files had writes not yet synced. With --no-fsync every sync is a no-op, so nothing
-written after the mount becomes durable: the control that a test can see a missing fsync.
+written after the mount becomes durable: the control that a test can see a missing fsync. With
+--journaled-names any sync first makes every earlier directory change durable, as the metadata journals of ext4
+and XFS do in practice (POSIX does not promise it; etcd 3.4 relies on it).
 """
 import errno
 import os
@@ -33,10 +35,11 @@ META = ".lazyfs"
 class LazyFs(Operations):
     use_ns = True
 
-    def __init__(self, backing, cache, no_fsync):
+    def __init__(self, backing, cache, no_fsync, journaled_names):
         self.backing = backing
         self.cache = cache
         self.no_fsync = no_fsync
+        self.journaled_names = journaled_names
         self.mutex = threading.RLock()
         self.cut = False
         self.ids = {}  # cache inode -> durable inode id
@@ -108,14 +111,21 @@ class LazyFs(Operations):
         size = os.fstat(fd).st_size
         out = os.open(self.inode_path(i), os.O_WRONLY)
         try:
-            off = start
-            while off < size:
-                chunk = os.pread(fd, min(1 << 20, size - off), off)
-                if not chunk:
-                    break
-                os.pwrite(out, chunk, off)
-                off += len(chunk)
+            os.ftruncate(out, min(start, size))  # from the first unsynced byte on: zeros (a hole) ...
             os.ftruncate(out, size)
+            off = start
+            while off < size:  # ... then the data, skipping holes (a preallocated log is mostly one)
+                try:
+                    off = os.lseek(fd, off, os.SEEK_DATA)
+                except OSError:
+                    break  # no data after off
+                end = min(os.lseek(fd, off, os.SEEK_HOLE), size)
+                while off < end:
+                    chunk = os.pread(fd, min(1 << 20, end - off), off)
+                    if not chunk:
+                        break
+                    os.pwrite(out, chunk, off)
+                    off += len(chunk)
             os.fsync(out)
         finally:
             os.close(out)
@@ -168,6 +178,12 @@ class LazyFs(Operations):
             os.fsync(fd)
         finally:
             os.close(fd)
+
+    def sync_names(self):
+        """Makes every directory change so far durable, parents first (--journaled-names)."""
+        if self.journaled_names:
+            for root, dirnames, _ in os.walk(self.cache):
+                self.sync_dir("/" + os.path.relpath(root, self.cache) if root != self.cache else "/")
 
     def same(self, st, p):
         if not os.path.lexists(p):
@@ -226,7 +242,7 @@ class LazyFs(Operations):
         return [".", ".."] + self.op(os.listdir, self.c(path))
 
     def fsyncdir(self, path, datasync, fh):
-        self.op(lambda: None if self.no_fsync else self.sync_dir(path))
+        self.op(lambda: None if self.no_fsync else (self.sync_names(), self.sync_dir(path)))
         return 0
 
     def statfs(self, path):
@@ -308,7 +324,7 @@ class LazyFs(Operations):
         return self.op(run)
 
     def fsync(self, path, datasync, fh):
-        self.op(lambda: None if self.no_fsync else self.sync_file(fh, self.inos[fh]))
+        self.op(lambda: None if self.no_fsync else (self.sync_names(), self.sync_file(fh, self.inos[fh])))
         return 0
 
     def flush(self, path, fh):
@@ -346,7 +362,7 @@ class LazyFs(Operations):
 def main():
     args = sys.argv[1:]
     backing, cache, mountpoint = (os.path.abspath(a) for a in args[:3])
-    fs = LazyFs(backing, cache, "--no-fsync" in args)
+    fs = LazyFs(backing, cache, "--no-fsync" in args, "--journaled-names" in args)
     FUSE(fs, mountpoint, foreground=True, nothreads=False, big_writes=True, max_write=131072, fsname="lazyfs")
 
 
