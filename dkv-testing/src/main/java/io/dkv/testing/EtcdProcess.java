@@ -135,8 +135,13 @@ public final class EtcdProcess implements AutoCloseable {
   }
 
   private boolean health() {
+    return health(endpoint());
+  }
+
+  /** Whether the etcd at {@code endpoint} answers 200 on /health (it has a leader). */
+  static boolean health(String endpoint) {
     try {
-      var conn = (java.net.HttpURLConnection) java.net.URI.create(endpoint() + "/health").toURL().openConnection();
+      var conn = (java.net.HttpURLConnection) java.net.URI.create(endpoint + "/health").toURL().openConnection();
       conn.setConnectTimeout(1000);
       conn.setReadTimeout(1000);
       return conn.getResponseCode() == 200;
