@@ -74,6 +74,10 @@ public final class DkvProcess implements AutoCloseable {
     return port;
   }
 
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
   public long pid() {
     return process.pid();
   }

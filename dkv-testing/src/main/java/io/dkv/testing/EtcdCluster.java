@@ -139,17 +139,7 @@ public final class EtcdCluster implements AutoCloseable {
   }
 
   private void signal(int i, String signal) {
-    try {
-      Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid(i))).inheritIO().start();
-      if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IllegalStateException("kill -" + signal + " " + pid(i) + " failed");
-      }
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot run kill -" + signal, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    Signals.send(pid(i), signal);
   }
 
   /** Starts member {@code i} again on its data directory (after {@link #kill}) and waits until it answers. */

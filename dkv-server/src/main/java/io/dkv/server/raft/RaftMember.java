@@ -114,12 +114,13 @@ public final class RaftMember implements Proposer {
     this.requestTimeout = Duration.ofSeconds(5).plus(cfg.electionTimeout().multipliedBy(2)); // etcd's ReqTimeout
     this.members = Members.load(backend);
 
-    List<RaftPeer> peers = new ArrayList<>();
-    if (!cfg.existing()) {
-      for (Map.Entry<String, List<String>> m : cfg.initialCluster().entrySet()) {
-        peers.add(peer(cfg.memberId(m.getKey()), m.getValue().get(0)));
-      }
+    List<RaftPeer> initial = new ArrayList<>();
+    for (Map.Entry<String, List<String>> m : cfg.initialCluster().entrySet()) {
+      initial.add(peer(cfg.memberId(m.getKey()), m.getValue().get(0)));
     }
+    // a member joining a running cluster starts without a configuration and waits to be added; a member with
+    // a log takes its configuration from the log, whatever the flags say (as etcd)
+    List<RaftPeer> peers = fresh && cfg.existing() ? List.of() : initial;
     RaftGroup group = RaftGroup.valueOf(groupId, peers);
     RaftProperties props = properties(cfg, raftDir);
     this.stateMachine = new DkvStateMachine(store, new Applier(store, leases), members, committed);
@@ -134,7 +135,8 @@ public final class RaftMember implements Proposer {
     server.start();
     this.peerAddress = server.getServerRpc().getInetSocketAddress();
     List<RaftPeer> clientPeers = new ArrayList<>();
-    for (RaftPeer p : group.getPeers()) {
+    var current = division().getRaftConf().getAllPeers();
+    for (RaftPeer p : current.isEmpty() ? initial : current) {
       clientPeers.add(p.getId().equals(selfId)
           ? RaftPeer.newBuilder(p).setAddress(peerAddress.getHostString() + ":" + peerAddress.getPort()).build()
           : p);
@@ -153,8 +155,8 @@ public final class RaftMember implements Proposer {
       t.setDaemon(true);
       return t;
     });
-    log.info("member {} ({}) of cluster {}: peers on {}, {} member(s) in the initial configuration",
-        MemberIds.hex(memberId), cfg.name(), MemberIds.hex(clusterId), peerAddress, peers.size());
+    log.info("member {} ({}) of cluster {}: peers on {}, {} member(s) in its configuration",
+        MemberIds.hex(memberId), cfg.name(), MemberIds.hex(clusterId), peerAddress, current.size());
   }
 
   /**
