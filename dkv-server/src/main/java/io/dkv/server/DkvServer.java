@@ -12,6 +12,12 @@ import io.dkv.server.mvcc.MvccStore;
 import io.dkv.server.storage.Backend;
 import io.dkv.server.watch.WatchHub;
 import io.etcd.jetcd.api.Member;
+import io.etcd.jetcd.api.MemberAddRequest;
+import io.etcd.jetcd.api.MemberAddResponse;
+import io.etcd.jetcd.api.MemberRemoveRequest;
+import io.etcd.jetcd.api.MemberRemoveResponse;
+import io.etcd.jetcd.api.MemberUpdateRequest;
+import io.etcd.jetcd.api.MemberUpdateResponse;
 import io.dkv.server.metrics.GrpcMetrics;
 import io.dkv.server.metrics.MetricsEndpoint;
 import io.grpc.Server;
@@ -24,6 +30,7 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -260,6 +267,31 @@ public final class DkvServer implements AutoCloseable {
       @Override
       public long appliedIndex() {
         return raft.appliedIndex();
+      }
+
+      @Override
+      public CompletableFuture<MemberAddResponse> add(MemberAddRequest request) {
+        return raft.memberAdd(request);
+      }
+
+      @Override
+      public CompletableFuture<MemberRemoveResponse> remove(MemberRemoveRequest request) {
+        return raft.memberRemove(request);
+      }
+
+      @Override
+      public CompletableFuture<MemberUpdateResponse> update(MemberUpdateRequest request) {
+        return raft.memberUpdate(request);
+      }
+
+      @Override
+      public CompletableFuture<List<Member>> promote(long id) {
+        return raft.memberPromote(id).thenApply(r -> r.getMembersList());
+      }
+
+      @Override
+      public CompletableFuture<Void> moveLeader(long target) {
+        return raft.moveLeader(target);
       }
     };
   }

@@ -35,9 +35,12 @@ public final class DkvCluster implements FaultyCluster {
   private final String initialCluster;
   private final List<String> extraFlags;
   private final DkvProcess[] members;
+  private int used;
 
-  private DkvCluster(Path dir, int n, List<String> extraFlags) throws IOException {
+  private DkvCluster(Path dir, int initial, int spares, List<String> extraFlags) throws IOException {
+    int n = initial + spares;
     this.dir = dir;
+    this.used = initial;
     this.clientPorts = new int[n];
     this.peerPorts = new int[n];
     this.listenPeerPorts = new int[n];
@@ -47,7 +50,9 @@ public final class DkvCluster implements FaultyCluster {
       clientPorts[i] = Ports.freePort();
       peerPorts[i] = Ports.freePort();
       listenPeerPorts[i] = Ports.freePort();
-      peers.add(name(i) + "=" + peerUrl(i));
+      if (i < initial) {
+        peers.add(name(i) + "=" + peerUrl(i));
+      }
     }
     for (int i = 0; i < n; i++) {
       StringBuilder hosts = new StringBuilder("127.0.0.1 localhost\n127.0.0.1 " + name(i) + ".dkv\n");
@@ -67,7 +72,15 @@ public final class DkvCluster implements FaultyCluster {
 
   /** Starts {@code n} members and waits until one of them leads and every one answers. */
   public static DkvCluster start(int n, String... extraFlags) throws IOException {
-    DkvCluster c = new DkvCluster(Files.createTempDirectory("dkv-cluster"), n, List.of(extraFlags));
+    return start(n, 0, extraFlags);
+  }
+
+  /**
+   * Starts {@code n} members as {@link #start(int, String...)}, with room for {@code spares} more that
+   * {@link #addSlot} and {@link #startJoining} add later (their names resolve and their peer links exist).
+   */
+  public static DkvCluster start(int n, int spares, String... extraFlags) throws IOException {
+    DkvCluster c = new DkvCluster(Files.createTempDirectory("dkv-cluster"), n, spares, List.of(extraFlags));
     try {
       List<Thread> starts = new ArrayList<>();
       IOException[] failure = new IOException[1];
@@ -101,11 +114,8 @@ public final class DkvCluster implements FaultyCluster {
     }
   }
 
-  private static String name(int i) {
-    return "m" + i;
-  }
-
-  private String peerUrl(int i) {
+  /** The peer URL member {@code i} advertises. */
+  public String peerUrl(int i) {
     return "http://" + name(i) + ".dkv:" + peerPorts[i];
   }
 
@@ -113,11 +123,38 @@ public final class DkvCluster implements FaultyCluster {
     return dir.resolve(name(i) + ".hosts");
   }
 
+  /** The name of member {@code i}. */
+  public String name(int i) {
+    return "m" + i;
+  }
+
+  /**
+   * Takes the next spare slot for a member to add (its peer URL is {@link #peerUrl}); {@link #size} grows by one.
+   */
+  public int addSlot() {
+    if (used == members.length) {
+      throw new IllegalStateException("no spare member slot left; start the cluster with more spares");
+    }
+    return used++;
+  }
+
+  /**
+   * Starts member {@code i} (added to the cluster by MemberAdd first) with {@code --initial-cluster-state
+   * existing} and {@code initialCluster}, as {@code etcdctl member add} prints it, on an empty data directory.
+   */
+  public void startJoining(int i, String initialCluster) throws IOException {
+    launch(i, "existing", initialCluster);
+  }
+
   private void launch(int i, String state) throws IOException {
+    launch(i, state, initialCluster);
+  }
+
+  private void launch(int i, String state, String cluster) throws IOException {
     List<String> flags = new ArrayList<>(List.of("--name", name(i),
         "--listen-peer-urls", "http://127.0.0.1:" + listenPeerPorts[i],
         "--initial-advertise-peer-urls", peerUrl(i),
-        "--initial-cluster", initialCluster,
+        "--initial-cluster", cluster,
         "--initial-cluster-state", state,
         "--initial-cluster-token", "dkv-cluster-test"));
     flags.addAll(extraFlags);
@@ -129,7 +166,7 @@ public final class DkvCluster implements FaultyCluster {
   /** How many members the cluster has. */
   @Override
   public int size() {
-    return members.length;
+    return used;
   }
 
   /** Member {@code i}'s client URL. */

@@ -42,6 +42,20 @@ final class ErrorStatus {
       case NOT_LEADER -> Status.FAILED_PRECONDITION.withDescription("etcdserver: not leader");
       case TIMEOUT -> Status.UNAVAILABLE.withDescription("etcdserver: request timed out");
       case LEADER_CHANGED -> Status.UNAVAILABLE.withDescription("etcdserver: leader changed");
+      case MEMBER_EXISTS -> failedPrecondition("etcdserver: member ID already exist");
+      case PEER_URL_EXISTS -> failedPrecondition("etcdserver: Peer URLs already exists");
+      case MEMBER_NOT_FOUND -> Status.NOT_FOUND.withDescription("etcdserver: member not found");
+      case MEMBER_BAD_URLS -> invalidArgument("etcdserver: given member URLs are invalid");
+      case MEMBER_NOT_LEARNER -> failedPrecondition("etcdserver: can only promote a learner member");
+      case LEARNER_NOT_READY ->
+          failedPrecondition("etcdserver: can only promote a learner member which is in sync with leader");
+      case TOO_MANY_LEARNERS -> failedPrecondition("etcdserver: too many learner members in cluster");
+      case NOT_ENOUGH_STARTED ->
+          failedPrecondition("etcdserver: re-configuration failed due to not enough started members");
+      case UNHEALTHY -> Status.UNAVAILABLE.withDescription("etcdserver: unhealthy cluster");
+      case BAD_LEADER_TRANSFEREE -> failedPrecondition("etcdserver: bad leader transferee");
+      case LEADER_TRANSFER_TIMEOUT ->
+          Status.UNAVAILABLE.withDescription("etcdserver: request timed out, leader transfer took too long");
     };
   }
 
@@ -92,6 +106,10 @@ final class ErrorStatus {
   static Status messageTooLarge(int size, long limit) {
     return Status.RESOURCE_EXHAUSTED.withDescription(
         String.format("grpc: received message larger than max (%d vs. %d)", size, limit));
+  }
+
+  private static Status failedPrecondition(String message) {
+    return Status.FAILED_PRECONDITION.withDescription(message);
   }
 
   private static Status invalidArgument(String message) {

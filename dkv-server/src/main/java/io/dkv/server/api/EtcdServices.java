@@ -10,7 +10,14 @@ import io.dkv.server.watch.WatchHub;
 import io.etcd.jetcd.api.Member;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import io.etcd.jetcd.api.MemberAddRequest;
+import io.etcd.jetcd.api.MemberAddResponse;
+import io.etcd.jetcd.api.MemberRemoveRequest;
+import io.etcd.jetcd.api.MemberRemoveResponse;
+import io.etcd.jetcd.api.MemberUpdateRequest;
+import io.etcd.jetcd.api.MemberUpdateResponse;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
@@ -48,6 +55,21 @@ public final class EtcdServices {
 
     /** The index of the last entry applied on this member. */
     long appliedIndex();
+
+    /** Etcd's MemberAdd (the response without its header). */
+    CompletableFuture<MemberAddResponse> add(MemberAddRequest request);
+
+    /** Etcd's MemberRemove (the response without its header). */
+    CompletableFuture<MemberRemoveResponse> remove(MemberRemoveRequest request);
+
+    /** Etcd's MemberUpdate (the response without its header). */
+    CompletableFuture<MemberUpdateResponse> update(MemberUpdateRequest request);
+
+    /** Etcd's MemberPromote of member {@code id}: the members after it. */
+    CompletableFuture<List<Member>> promote(long id);
+
+    /** Etcd's MoveLeader: completes once {@code target} leads. */
+    CompletableFuture<Void> moveLeader(long target);
   }
 
   /**
@@ -61,7 +83,7 @@ public final class EtcdServices {
     return List.of(
         new KvService(p.store(), p.proposer(), headers, p.leases(), maxRequestBytes, maxTxnOps).bindService(),
         new MaintenanceService(p.store(), p.backend(), headers, p.maintenance(), p.cluster()).bindService(),
-        new ClusterService(headers, p.cluster()).bindService(),
+        new ClusterService(headers, p.cluster()).definition(),
         new WatchService(p.watches()).bindService(),
         lease.withLeaseLeases(),
         new LockService(p.locks(), headers).bindService(),

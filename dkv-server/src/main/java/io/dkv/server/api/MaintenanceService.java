@@ -12,12 +12,14 @@ import io.etcd.jetcd.api.HashKVResponse;
 import io.etcd.jetcd.api.HashRequest;
 import io.etcd.jetcd.api.HashResponse;
 import io.etcd.jetcd.api.MaintenanceGrpc;
+import io.etcd.jetcd.api.MoveLeaderRequest;
+import io.etcd.jetcd.api.MoveLeaderResponse;
 import io.etcd.jetcd.api.StatusRequest;
 import io.etcd.jetcd.api.StatusResponse;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.Executor;
 
-/** Etcd's Maintenance service: Status, Hash, HashKV, Defragment and Alarm (DKV raises no alarms). */
+/** Etcd's Maintenance service: Status, Hash, HashKV, Defragment, MoveLeader and Alarm (DKV raises no alarms). */
 final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
 
   /** The etcd API version DKV implements, as Status reports it. */
@@ -88,6 +90,13 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
       backend.defragment();
       return DefragmentResponse.newBuilder().setHeader(headers.at(store.committedRevision())).build();
     });
+  }
+
+  /** Etcd's MoveLeader: taken by the leader only, to a voting member; answered once the target leads. */
+  @Override
+  public void moveLeader(MoveLeaderRequest request, StreamObserver<MoveLeaderResponse> obs) {
+    Calls.answerAsync(obs, cluster.moveLeader(request.getTargetID()),
+        v -> MoveLeaderResponse.newBuilder().setHeader(headers.at(store.committedRevision())).build());
   }
 
   @Override

@@ -23,7 +23,18 @@ public enum EtcdError {
   NO_LEADER("no leader"),
   NOT_LEADER("not leader"),
   TIMEOUT("request timed out"),
-  LEADER_CHANGED("leader changed");
+  LEADER_CHANGED("leader changed"),
+  MEMBER_EXISTS("member ID already exist"),
+  PEER_URL_EXISTS("Peer URLs already exists"),
+  MEMBER_NOT_FOUND("member not found"),
+  MEMBER_BAD_URLS("given member URLs are invalid"),
+  MEMBER_NOT_LEARNER("can only promote a learner member"),
+  LEARNER_NOT_READY("can only promote a learner member which is in sync with leader"),
+  TOO_MANY_LEARNERS("too many learner members in cluster"),
+  NOT_ENOUGH_STARTED("re-configuration failed due to not enough started members"),
+  UNHEALTHY("unhealthy cluster"),
+  BAD_LEADER_TRANSFEREE("bad leader transferee"),
+  LEADER_TRANSFER_TIMEOUT("request timed out, leader transfer took too long");
 
   private final String text;
 

@@ -13,6 +13,14 @@ import io.etcd.jetcd.api.LeaseGrantResponse;
 import io.etcd.jetcd.api.LeaseRevokeRequest;
 import io.etcd.jetcd.api.LeaseRevokeResponse;
 import io.etcd.jetcd.api.Member;
+import io.etcd.jetcd.api.MemberAddRequest;
+import io.etcd.jetcd.api.MemberAddResponse;
+import io.etcd.jetcd.api.MemberListRequest;
+import io.etcd.jetcd.api.MemberListResponse;
+import io.etcd.jetcd.api.MemberRemoveRequest;
+import io.etcd.jetcd.api.MemberRemoveResponse;
+import io.etcd.jetcd.api.MemberUpdateRequest;
+import io.etcd.jetcd.api.MemberUpdateResponse;
 import io.etcd.jetcd.api.PutRequest;
 import io.etcd.jetcd.api.PutResponse;
 import io.etcd.jetcd.api.TxnRequest;
@@ -22,7 +30,11 @@ import java.util.List;
 /**
  * How commands and their answers travel in the Raft log and between members: one tag byte naming the message
  * type, then the message's protobuf bytes. An answer that is an etcd error is the tag {@code ERROR} followed by
- * the error's name. The tags are part of the log format: never renumber them.
+ * the error's name. The tags are part of the log format: never renumber them. Membership commands in the log:
+ * {@code MemberAddResponse} (the member MemberAdd added, with its id), {@code MemberRemoveRequest},
+ * {@code MemberUpdateRequest}, {@code UInt64Value} (MemberPromote of that id: jetcd's etcd API has no
+ * MemberPromote messages); the other member messages travel only between
+ * members (requests forwarded to the leader, the member list a joining member asks for).
  */
 final class Commands {
 
@@ -30,14 +42,22 @@ final class Commands {
       PutRequest.class, DeleteRangeRequest.class, TxnRequest.class, CompactionRequest.class,
       LeaseGrantRequest.class, LeaseRevokeRequest.class, Member.class,
       PutResponse.class, DeleteRangeResponse.class, TxnResponse.class, CompactionResponse.class,
-      LeaseGrantResponse.class, LeaseRevokeResponse.class);
+      LeaseGrantResponse.class, LeaseRevokeResponse.class,
+      MemberAddResponse.class, MemberRemoveRequest.class, MemberUpdateRequest.class, com.google.protobuf.UInt64Value.class,
+      MemberAddRequest.class, MemberListRequest.class, MemberListResponse.class, MemberRemoveResponse.class,
+      MemberUpdateResponse.class);
   private static final List<Message> PROTOTYPES = List.of(
       PutRequest.getDefaultInstance(), DeleteRangeRequest.getDefaultInstance(), TxnRequest.getDefaultInstance(),
       CompactionRequest.getDefaultInstance(), LeaseGrantRequest.getDefaultInstance(),
       LeaseRevokeRequest.getDefaultInstance(), Member.getDefaultInstance(),
       PutResponse.getDefaultInstance(), DeleteRangeResponse.getDefaultInstance(), TxnResponse.getDefaultInstance(),
       CompactionResponse.getDefaultInstance(), LeaseGrantResponse.getDefaultInstance(),
-      LeaseRevokeResponse.getDefaultInstance());
+      LeaseRevokeResponse.getDefaultInstance(),
+      MemberAddResponse.getDefaultInstance(), MemberRemoveRequest.getDefaultInstance(),
+      MemberUpdateRequest.getDefaultInstance(), com.google.protobuf.UInt64Value.getDefaultInstance(),
+      MemberAddRequest.getDefaultInstance(), MemberListRequest.getDefaultInstance(),
+      MemberListResponse.getDefaultInstance(), MemberRemoveResponse.getDefaultInstance(),
+      MemberUpdateResponse.getDefaultInstance());
   private static final byte ERROR = (byte) 0x7f;
 
   private Commands() {}

@@ -56,7 +56,7 @@ final class DkvStateMachine extends BaseStateMachine {
   /** Queries only the leader answers (lease keep-alives and time-to-live), forwarded by the others. */
   interface LeaderQueries {
     /** The answer, encoded by {@link Commands}; NOT_LEADER if this member is not the leader any more. */
-    ByteString answer(com.google.protobuf.Message query);
+    CompletableFuture<ByteString> answer(com.google.protobuf.Message query);
   }
 
   private final MvccStore store;
@@ -151,6 +151,13 @@ final class DkvStateMachine extends BaseStateMachine {
   @Override
   public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(
       org.apache.ratis.proto.RaftProtos.RoleInfoProto role, TermIndex firstInLeaderLog) {
+    if (firstInLeaderLog.getIndex() <= stateIndex() + 1) {
+      // Ratis notifies every member it bootstraps (one joining the configuration); when the leader's log holds
+      // every entry after this member's state, there is nothing to install: no snapshot, the log follows
+      log.info("the leader's log starts at {}, right after this member's state: catching up from the log",
+          firstInLeaderLog);
+      return CompletableFuture.completedFuture(null);
+    }
     log.error("this member applied up to log index {} but the leader's log starts at {}: it needs the leader's "
         + "state, which this version cannot install; replace this member (docs/operations.md)",
         store.appliedIndex(), firstInLeaderLog);
@@ -170,6 +177,10 @@ final class DkvStateMachine extends BaseStateMachine {
     if (command instanceof Member m) {
       members.publish(m, store.batch());
       answer = CompletableFuture.completedFuture(Message.EMPTY);
+    } else if (MembershipLog.isMembership(command)) {
+      EtcdError refused = MembershipLog.apply(command, members, store.batch());
+      answer = CompletableFuture.completedFuture(refused == null ? Message.EMPTY
+          : message(Commands.encodeError(refused)));
     } else {
       answer = apply(command);
     }
@@ -234,7 +245,7 @@ final class DkvStateMachine extends BaseStateMachine {
       return CompletableFuture.completedFuture(message(Commands.encodeError(EtcdError.NOT_LEADER)));
     }
     ByteString b = ByteString.copyFrom(request.getContent().asReadOnlyByteBuffer());
-    return CompletableFuture.completedFuture(message(q.answer(Commands.decode(b))));
+    return q.answer(Commands.decode(b)).thenApply(DkvStateMachine::message);
   }
 
   @Override

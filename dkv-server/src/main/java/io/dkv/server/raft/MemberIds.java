@@ -23,6 +23,13 @@ final class MemberIds {
     return first8(sha1((String.join("", sorted) + token).getBytes(StandardCharsets.UTF_8)));
   }
 
+  /** The id etcd gives a member added at run time: its peer URLs, the token and the time (in Unix seconds). */
+  static long memberId(List<String> peerUrls, String token, long epochSecond) {
+    List<String> sorted = new ArrayList<>(peerUrls);
+    sorted.sort(null);
+    return first8(sha1((String.join("", sorted) + token + epochSecond).getBytes(StandardCharsets.UTF_8)));
+  }
+
   static long clusterId(Collection<Long> memberIds) {
     List<Long> sorted = new ArrayList<>(memberIds);
     sorted.sort(Long::compareUnsigned);

@@ -10,6 +10,14 @@ import io.dkv.server.mvcc.MvccStore;
 import io.dkv.server.storage.Backend;
 import io.etcd.jetcd.api.Event;
 import io.etcd.jetcd.api.Member;
+import io.etcd.jetcd.api.MemberAddRequest;
+import io.etcd.jetcd.api.MemberAddResponse;
+import io.etcd.jetcd.api.MemberListRequest;
+import io.etcd.jetcd.api.MemberListResponse;
+import io.etcd.jetcd.api.MemberRemoveRequest;
+import io.etcd.jetcd.api.MemberRemoveResponse;
+import io.etcd.jetcd.api.MemberUpdateRequest;
+import io.etcd.jetcd.api.MemberUpdateResponse;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -40,6 +48,8 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.TransferLeadershipRequest;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftServer;
@@ -62,6 +72,7 @@ public final class RaftMember implements Proposer {
   private static final Logger log = LoggerFactory.getLogger(RaftMember.class);
   private static final String META_CLUSTER_ID = "clusterId";
   private static final String META_MEMBER_ID = "memberId";
+  private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(30);
 
   private final RaftServer server;
   private final RaftGroupId groupId;
@@ -71,12 +82,18 @@ public final class RaftMember implements Proposer {
   private final DkvStateMachine stateMachine;
   private final Members members;
   private final RaftClient client;
+  private final RaftClient adminClient;
+  private final Membership membership;
+  private final boolean joining;
+  private volatile java.util.function.Function<com.google.protobuf.Message, com.google.protobuf.Message> leaderQueries;
   private final ClientId localClient = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
   private final Duration requestTimeout;
   private final ScheduledExecutorService retries;
   private final InetSocketAddress peerAddress;
+  private final List<RaftPeer> clientPeers;
   private volatile Member self;
+  private static final Duration MEMBERSHIP_TIMEOUT = Duration.ofSeconds(30);
   private volatile boolean closed;
 
   /** This member's and its cluster's ids: stored with the state, or (for a new member) derived from the flags. */
@@ -91,7 +108,14 @@ public final class RaftMember implements Proposer {
     if (storedMember != 0 && hasLog(raftDir)) {
       return new Ids(storedMember, backend.getMeta(META_CLUSTER_ID, 0));
     }
-    Ids ids = new Ids(cfg.memberId(cfg.name()), cfg.clusterId());
+    Ids ids;
+    if (cfg.existing()) {
+      // joining a running cluster: the id MemberAdd gave this member's peer URLs, as the cluster tells it
+      Join.Found found = Join.lookup(cfg, JOIN_TIMEOUT);
+      ids = new Ids(found.memberId(), found.clusterId());
+    } else {
+      ids = new Ids(cfg.memberId(cfg.name()), cfg.clusterId());
+    }
     try (org.rocksdb.WriteBatch wb = new org.rocksdb.WriteBatch()) {
       backend.putMeta(wb, META_MEMBER_ID, ids.memberId());
       backend.putMeta(wb, META_CLUSTER_ID, ids.clusterId());
@@ -114,9 +138,14 @@ public final class RaftMember implements Proposer {
     this.requestTimeout = Duration.ofSeconds(5).plus(cfg.electionTimeout().multipliedBy(2)); // etcd's ReqTimeout
     this.members = Members.load(backend);
 
+    this.joining = fresh && cfg.existing();
     List<RaftPeer> initial = new ArrayList<>();
-    for (Map.Entry<String, List<String>> m : cfg.initialCluster().entrySet()) {
-      initial.add(peer(cfg.memberId(m.getKey()), m.getValue().get(0)));
+    if (joining) {
+      initial.addAll(Join.lookup(cfg, JOIN_TIMEOUT).peers());
+    } else {
+      for (Map.Entry<String, List<String>> m : cfg.initialCluster().entrySet()) {
+        initial.add(peer(cfg.memberId(m.getKey()), m.getValue().get(0)));
+      }
     }
     // a member joining a running cluster starts without a configuration and waits to be added; a member with
     // a log takes its configuration from the log, whatever the flags say (as etcd)
@@ -134,7 +163,7 @@ public final class RaftMember implements Proposer {
         .build();
     server.start();
     this.peerAddress = server.getServerRpc().getInetSocketAddress();
-    List<RaftPeer> clientPeers = new ArrayList<>();
+    clientPeers = new ArrayList<>();
     var current = division().getRaftConf().getAllPeers();
     for (RaftPeer p : current.isEmpty() ? initial : current) {
       clientPeers.add(p.getId().equals(selfId)
@@ -150,6 +179,42 @@ public final class RaftMember implements Proposer {
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
             (int) Math.max(1, requestTimeout.toMillis() / 100), TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
         .build();
+    // membership requests forwarded to the leader may wait for Ratis to catch a new peer up: longer, no retry
+    RaftProperties adminProps = new RaftProperties();
+    RaftClientConfigKeys.Rpc.setRequestTimeout(adminProps, TimeDuration.valueOf(MEMBERSHIP_TIMEOUT.toMillis(),
+        TimeUnit.MILLISECONDS));
+    this.adminClient = RaftClient.newBuilder()
+        .setProperties(adminProps)
+        .setRaftGroup(RaftGroup.valueOf(groupId, clientPeers))
+        .setRetryPolicy(RetryPolicies.noRetry())
+        .build();
+    this.membership = new Membership(new Membership.Raft() {
+      @Override
+      public RaftServer.Division division() {
+        return RaftMember.this.division();
+      }
+
+      @Override
+      public long selfId() {
+        return memberId;
+      }
+
+      @Override
+      public CompletableFuture<com.google.protobuf.Message> propose(com.google.protobuf.Message command) {
+        return RaftMember.this.propose(command);
+      }
+
+      @Override
+      public CompletableFuture<RaftClientReply> setConfiguration(SetConfigurationRequest.Arguments arguments) {
+        try {
+          return server.setConfigurationAsync(new SetConfigurationRequest(localClient, selfId, groupId,
+              callIds.incrementAndGet(), arguments));
+        } catch (IOException e) {
+          return CompletableFuture.failedFuture(e);
+        }
+      }
+    }, members, java.time.Clock.systemUTC());
+    stateMachine.answerLeaderQueries(this::answerQuery);
     this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "dkv-raft-retry");
       t.setDaemon(true);
@@ -157,6 +222,9 @@ public final class RaftMember implements Proposer {
     });
     log.info("member {} ({}) of cluster {}: peers on {}, {} member(s) in its configuration",
         MemberIds.hex(memberId), cfg.name(), MemberIds.hex(clusterId), peerAddress, current.size());
+    if (joining) {
+      retries.execute(this::admitSelf);
+    }
   }
 
   /**
@@ -261,22 +329,12 @@ public final class RaftMember implements Proposer {
   /** The members of the current configuration, as etcd's MemberList lists them. */
   public List<Member> members() {
     List<Member> out = new ArrayList<>();
-    var conf = division().getRaftConf();
-    for (RaftPeer p : conf.getCurrentPeers()) {
-      out.add(member(p, false));
-    }
-    for (RaftPeer p : conf.getCurrentPeers(RaftPeerRole.LISTENER)) {
-      out.add(member(p, true));
+    for (Member m : membership.list()) {
+      Member me = self;
+      out.add(m.getID() == memberId && me != null && !Members.started(m)
+          ? me.toBuilder().setIsLearner(m.getIsLearner()).build() : m);
     }
     return out;
-  }
-
-  private Member member(RaftPeer p, boolean learner) {
-    long id = Long.parseUnsignedLong(p.getId().toString(), 16);
-    Member published = id == memberId && self != null ? self : members.published(id);
-    Member.Builder b = published == null ? Member.newBuilder().setID(id).addPeerURLs("http://" + p.getAddress())
-        : published.toBuilder();
-    return b.setIsLearner(learner).build();
   }
 
   /**
@@ -285,8 +343,9 @@ public final class RaftMember implements Proposer {
    */
   public void publish(Member self) {
     this.self = self;
-    Member current = members.published(memberId);
-    if (self.equals(current)) {
+    Member current = members.get(memberId);
+    if (current != null && current.getName().equals(self.getName())
+        && current.getClientURLsList().equals(self.getClientURLsList())) {
       return;
     }
     propose(self).whenComplete((r, e) -> {
@@ -299,16 +358,130 @@ public final class RaftMember implements Proposer {
 
   @Override
   public void answerLeaderQueries(java.util.function.Function<com.google.protobuf.Message, com.google.protobuf.Message> q) {
-    stateMachine.answerLeaderQueries(m -> {
-      if (!isLeader()) {
-        return Commands.encodeError(EtcdError.NOT_LEADER);
+    this.leaderQueries = q;
+  }
+
+  /**
+   * A query another member (or a joining one) sent here: the member list, answered by any member; a membership
+   * request, run by the leader (forwarded to it by any other member); or one of {@link #answerLeaderQueries}.
+   */
+  private CompletableFuture<ByteString> answerQuery(com.google.protobuf.Message m) {
+    if (m instanceof MemberListRequest) {
+      return CompletableFuture.completedFuture(Commands.encode(MemberListResponse.newBuilder()
+          .setHeader(io.etcd.jetcd.api.ResponseHeader.newBuilder().setClusterId(clusterId).setMemberId(memberId))
+          .addAllMembers(members()).build()));
+    }
+    if (Membership.handles(m)) {
+      CompletableFuture<com.google.protobuf.Message> answer = isLeader() ? membership.handle(m) : askLeader(m);
+      return answer.handle((r, e) -> e == null ? Commands.encode(r) : Commands.encodeError(failure(e).error()));
+    }
+    var q = leaderQueries;
+    if (!isLeader() || q == null) {
+      return CompletableFuture.completedFuture(Commands.encodeError(EtcdError.NOT_LEADER));
+    }
+    try {
+      return CompletableFuture.completedFuture(Commands.encode(q.apply(m)));
+    } catch (EtcdException e) {
+      return CompletableFuture.completedFuture(Commands.encodeError(e.error()));
+    }
+  }
+
+  /** Etcd's MemberAdd, run by the leader. */
+  public CompletableFuture<MemberAddResponse> memberAdd(MemberAddRequest r) {
+    return onLeader(r).thenApply(MemberAddResponse.class::cast);
+  }
+
+  /** Etcd's MemberRemove, run by the leader. */
+  public CompletableFuture<MemberRemoveResponse> memberRemove(MemberRemoveRequest r) {
+    return onLeader(r).thenApply(MemberRemoveResponse.class::cast);
+  }
+
+  /** Etcd's MemberUpdate, run by the leader. */
+  public CompletableFuture<MemberUpdateResponse> memberUpdate(MemberUpdateRequest r) {
+    return onLeader(r).thenApply(MemberUpdateResponse.class::cast);
+  }
+
+  /**
+   * Etcd's MemberPromote of member {@code id}, run by the leader (the only one that knows whether the learner is
+   * in sync); the members after it.
+   */
+  public CompletableFuture<MemberListResponse> memberPromote(long id) {
+    return onLeader(com.google.protobuf.UInt64Value.of(id)).thenApply(MemberListResponse.class::cast);
+  }
+
+  private CompletableFuture<com.google.protobuf.Message> onLeader(com.google.protobuf.Message r) {
+    if (closed) {
+      return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
+    }
+    return isLeader() ? membership.handle(r) : askLeader(r, adminClient, MEMBERSHIP_TIMEOUT);
+  }
+
+  /**
+   * Etcd's MoveLeader: only the leader takes it ({@code etcdserver: not leader} elsewhere), to a voting member
+   * ({@code etcdserver: bad leader transferee} otherwise); completes once {@code target} leads.
+   */
+  public CompletableFuture<Void> moveLeader(long target) {
+    if (!isLeader()) {
+      return CompletableFuture.failedFuture(EtcdError.NOT_LEADER.exception());
+    }
+    Member m = membership.list().stream().filter(x -> x.getID() == target).findFirst().orElse(null);
+    if (m == null || m.getIsLearner()) {
+      return CompletableFuture.failedFuture(EtcdError.BAD_LEADER_TRANSFEREE.exception());
+    }
+    if (target == memberId) {
+      return CompletableFuture.completedFuture(null);
+    }
+    long timeoutMs = requestTimeout.toMillis();
+    CompletableFuture<RaftClientReply> sent;
+    try {
+      sent = server.transferLeadershipAsync(new TransferLeadershipRequest(localClient, selfId, groupId,
+          callIds.incrementAndGet(), RaftPeerId.valueOf(MemberIds.hex(target)), timeoutMs));
+    } catch (IOException e) {
+      sent = CompletableFuture.failedFuture(e);
+    }
+    return sent.orTimeout(timeoutMs + 1000, TimeUnit.MILLISECONDS).handle((reply, e) -> {
+      if (e != null || !reply.isSuccess()) {
+        log.info("moving the leadership to {} failed", MemberIds.hex(target), e != null ? e : reply.getException());
+        throw EtcdError.LEADER_TRANSFER_TIMEOUT.exception();
       }
-      try {
-        return Commands.encode(q.apply(m));
-      } catch (EtcdException e) {
-        return Commands.encodeError(e.error());
-      }
+      log.info("leadership moved to {}", MemberIds.hex(target));
+      return null;
     });
+  }
+
+  /**
+   * A member started to join: asks the cluster (any member, which forwards to the leader) to take it into
+   * Ratis's configuration, until it is there.
+   */
+  private void admitSelf() {
+    if (closed || division().getRaftConf().getPeer(selfId, RaftPeerRole.FOLLOWER, RaftPeerRole.LISTENER) != null) {
+      return;
+    }
+    Message m = message(Commands.encode(Member.newBuilder().setID(memberId).build()));
+    List<RaftPeer> peers = new ArrayList<>(adminClient.getGroupId() == null ? List.of() : clientPeers());
+    CompletableFuture<RaftClientReply> sent = peers.isEmpty() ? CompletableFuture.failedFuture(
+        new IOException("no peer to ask")) : adminClient.async().sendStaleRead(m, 0,
+            peers.get((int) (callIds.incrementAndGet() % peers.size())).getId());
+    sent.whenComplete((reply, e) -> {
+      if (closed) {
+        return;
+      }
+      if (e == null && reply.isSuccess()) {
+        EtcdError error = Commands.error(ByteString.copyFrom(reply.getMessage().getContent().asReadOnlyByteBuffer()));
+        if (error == null) {
+          log.info("in the cluster's Raft configuration now");
+          return;
+        }
+        log.debug("asking to join the Raft configuration: {}", error);
+      } else {
+        log.debug("asking to join the Raft configuration failed; retrying", e);
+      }
+      retries.schedule(this::admitSelf, 500, TimeUnit.MILLISECONDS);
+    });
+  }
+
+  private List<RaftPeer> clientPeers() {
+    return clientPeers;
   }
 
   /** Tells {@code onReady} when this member becomes a leader ready to serve, {@code onChange} of any change. */
@@ -383,6 +556,11 @@ public final class RaftMember implements Proposer {
   /** Sends {@code query} to the leader's {@link #answerLeaderQueries} handler and returns its answer. */
   @Override
   public CompletableFuture<com.google.protobuf.Message> askLeader(com.google.protobuf.Message query) {
+    return askLeader(query, client, requestTimeout);
+  }
+
+  private CompletableFuture<com.google.protobuf.Message> askLeader(com.google.protobuf.Message query,
+      RaftClient via, Duration timeout) {
     RaftPeerId leader = division().getInfo().getLeaderId();
     if (leader == null) {
       return CompletableFuture.failedFuture(EtcdError.NO_LEADER.exception());
@@ -390,8 +568,8 @@ public final class RaftMember implements Proposer {
     Message m = message(Commands.encode(query));
     CompletableFuture<RaftClientReply> sent = leader.equals(selfId)
         ? submit(request(m, RaftClientRequest.staleReadRequestType(0)))
-        : client.async().sendStaleRead(m, 0, leader);
-    return bounded(sent).thenApply(reply -> {
+        : via.async().sendStaleRead(m, 0, leader);
+    return bounded(sent, timeout).thenApply(reply -> {
       if (!reply.isSuccess()) {
         throw new CompletionException(failure(reply.getException()));
       }
@@ -400,7 +578,11 @@ public final class RaftMember implements Proposer {
   }
 
   private <T> CompletableFuture<T> bounded(CompletableFuture<T> f) {
-    return f.orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS).exceptionally(e -> {
+    return bounded(f, requestTimeout);
+  }
+
+  private <T> CompletableFuture<T> bounded(CompletableFuture<T> f, Duration timeout) {
+    return f.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).exceptionally(e -> {
       throw new CompletionException(failure(e));
     });
   }
@@ -473,6 +655,12 @@ public final class RaftMember implements Proposer {
   public void close() {
     closed = true;
     retries.shutdownNow();
+    membership.close();
+    try {
+      adminClient.close();
+    } catch (IOException e) {
+      log.debug("closing the Raft admin client", e);
+    }
     try {
       client.close();
     } catch (IOException e) {
