@@ -237,6 +237,7 @@ final class Membership implements AutoCloseable {
     List<RaftPeer> all = new ArrayList<>(conf.getCurrentPeers());
     all.addAll(conf.getCurrentPeers(RaftPeerRole.LISTENER));
     boolean changed = false;
+    List<RaftPeer> promoted = new ArrayList<>();
     for (RaftPeer p : all) {
       boolean wasListener = conf.getPeer(p.getId(), RaftPeerRole.LISTENER) != null;
       long id = id(p);
@@ -250,7 +251,19 @@ final class Membership implements AutoCloseable {
       RaftPeer want = RaftPeer.newBuilder(p).setAddress(address)
           .setStartupRole(listener ? RaftPeerRole.LISTENER : RaftPeerRole.FOLLOWER).build();
       changed |= listener != wasListener || !Objects.equals(address, p.getAddress());
-      (listener ? listeners : servers).add(want);
+      if (wasListener && !listener) {
+        promoted.add(want);
+      } else {
+        (listener ? listeners : servers).add(want);
+      }
+    }
+    if (!promoted.isEmpty()) {
+      // Ratis catches a peer up (and lets it run as a follower) only when it enters the configuration as a new
+      // one, and it never marks a listener caught up: a promoted learner leaves and enters again as a follower
+      change(conf, servers, listeners);
+      conf = raft.division().getRaftConf();
+      servers.addAll(promoted);
+      changed = true;
     }
     if (changed) {
       change(conf, servers, listeners);
