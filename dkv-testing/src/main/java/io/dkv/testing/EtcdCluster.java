@@ -97,7 +97,7 @@ public final class EtcdCluster implements FaultyCluster {
   }
 
   /** The peer URL member {@code i} advertises: its proxy's. */
-  private String peerUrl(int i) {
+  public String peerUrl(int i) {
     return "http://127.0.0.1:" + network.advertisedPort(i);
   }
 
