@@ -260,6 +260,12 @@ public final class DkvServer implements AutoCloseable {
       }
 
       @Override
+      public CompletableFuture<Void> membersBarrier() {
+        return raft.leaderId() == 0 ? CompletableFuture.completedFuture(null)
+            : raft.readBarrier().exceptionally(e -> null);
+      }
+
+      @Override
       public long raftIndex() {
         return raft.lastIndex();
       }

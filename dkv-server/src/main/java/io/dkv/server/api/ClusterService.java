@@ -37,7 +37,7 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
   @Override
   public void memberList(MemberListRequest request, StreamObserver<MemberListResponse> obs) {
-    Calls.answer(obs, () -> MemberListResponse.newBuilder()
+    Calls.answerAfter(cluster.membersBarrier(), obs, () -> MemberListResponse.newBuilder()
         .setHeader(header())
         .addAllMembers(cluster.members())
         .build());

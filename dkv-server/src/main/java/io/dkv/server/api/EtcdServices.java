@@ -47,6 +47,12 @@ public final class EtcdServices {
     /** The members of the current configuration. */
     List<Member> members();
 
+    /**
+     * Completes once this member has applied every membership change committed when called (at once when no
+     * leader is known, so that the list still answers without a quorum).
+     */
+    CompletableFuture<Void> membersBarrier();
+
     /** The leader's member id, 0 if none is known. */
     long leaderId();
 

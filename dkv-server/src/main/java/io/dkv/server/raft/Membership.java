@@ -22,7 +22,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -349,11 +348,23 @@ final class Membership implements AutoCloseable {
     return false;
   }
 
-  /** How far member {@code id}'s log is known to reach (0 if it is not in Ratis's configuration yet). */
+  /**
+   * How far member {@code id}'s log matches the leader's, as the leader knows it (etcd's Progress.Match): the
+   * leader's last index for itself, 0 for a member not in Ratis's configuration yet.
+   */
   private long match(long id) {
-    for (CommitInfoProto c : raft.division().getCommitInfos()) {
-      if (Long.parseUnsignedLong(c.getServer().getId().toStringUtf8(), 16) == id) {
-        return c.getCommitIndex();
+    if (id == raft.selfId()) {
+      return lastIndex();
+    }
+    var info = raft.division().getInfo();
+    List<ServerRpcProto> followers = info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList();
+    long[] matches = info.getFollowerMatchIndices(); // the same followers, in the same order
+    if (matches.length != followers.size()) {
+      return 0; // the configuration changed between the two reads: not known to be in sync
+    }
+    for (int i = 0; i < matches.length; i++) {
+      if (Long.parseUnsignedLong(followers.get(i).getId().getId().toStringUtf8(), 16) == id) {
+        return matches[i];
       }
     }
     return 0;

@@ -413,7 +413,12 @@ public final class RaftMember implements Proposer {
     if (closed) {
       return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
     }
-    return isLeader() ? membership.handle(r) : askLeader(r, adminClient, MEMBERSHIP_TIMEOUT);
+    if (isLeader()) {
+      return membership.handle(r);
+    }
+    // answered once this member has applied the change too, so that its member list shows it (as etcd's)
+    return askLeader(r, adminClient, MEMBERSHIP_TIMEOUT)
+        .thenCompose(answer -> readBarrier().handle((v, e) -> answer));
   }
 
   /**

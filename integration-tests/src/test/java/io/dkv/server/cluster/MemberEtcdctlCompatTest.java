@@ -74,22 +74,24 @@ class MemberEtcdctlCompatTest {
     step("member", "list");
     json("member", "list");
     step("member", "add", "y", "--peer-urls=<U2>", "--learner");        // one learner at most
-    step("member", "add", "z", "--peer-urls=<PEER0>");                 // a member's peer URL
-    step("member", "promote", "<ID0>");                                // a voter
+    step("member", "add", "z", "--peer-urls=<PEER_F1>");               // a member's peer URL
+    step("member", "promote", "<F1>");                                 // a voter
     step("member", "promote", "<NEW1>");                               // a learner not started: not in sync
     step("member", "remove", "1234");
     step("member", "update", "1234", "--peer-urls=<U3>");
     step("member", "promote", "1234");
     step("member", "remove", "<NEW1>");
     step("member", "add", "v", "--peer-urls=<U4>");                    // a voter, unstarted
-    step("member", "update", "<NEW2>", "--peer-urls=<PEER0>");
+    step("member", "update", "<NEW2>", "--peer-urls=<PEER_F1>");
     step("member", "update", "<NEW2>", "--peer-urls=<U3>");
     step("member", "list");
     step("member", "add", "w", "--peer-urls=<U5>");                    // a voter is down: unhealthy
     step("member", "remove", "<NEW2>");
-    step("move-leader", "<FOLLOWER>");
+    step("move-leader", "<F1>");
     step("move-leader", "1234");
-    step("--endpoints=<FOLLOWER_ENDPOINT>", "move-leader", "<ID0>");   // etcdctl itself looks for the leader
+    step("--endpoints=<F2_ENDPOINT>", "move-leader", "<LEAD>");       // etcdctl itself looks for the leader
+    step("move-leader", "<F1>");                                       // the leader already
+    step("move-leader", "<LEAD>");
     step("member", "list");
 
     List<String> etcd;
@@ -114,20 +116,21 @@ class MemberEtcdctlCompatTest {
     try (Client client = Client.builder().endpoints(c.endpoint(0)).build()) {
       members = client.getClusterClient().listMember().get(10, TimeUnit.SECONDS).getMembers();
     }
+    // members are named by their role at the start (leader, follower 1 and 2): the leader differs by cluster
+    int leader = c.leader();
     for (int i = 0; i < c.size(); i++) {
+      String role = i == leader ? "LEAD" : (i == (leader + 1) % c.size() ? "F1" : "F2");
       String url = peerUrl.apply(i);
       Member m = members.stream().filter(x -> x.getPeerURIs().contains(URI.create(url))).findFirst().orElseThrow();
-      ids.put("ID" + i, Long.toHexString(m.getId()));
-      idNames(norm, m.getId(), "ID" + i);
-      norm.put(url, "PEER" + i);
-      norm.put(c.endpoint(i), "CLIENT" + i);
+      ids.put(role, Long.toHexString(m.getId()));
+      idNames(norm, m.getId(), role);
+      norm.put(url, "PEER_" + role);
+      norm.put(c.endpoint(i), "CLIENT_" + role);
       norm.put(c.endpoint(i).replace("http://", ""), "EP");
-      ids.put("PEER" + i, url);
+      norm.put(m.getName(), "NAME_" + role);
+      ids.put("PEER_" + role, url);
+      ids.put(role + "_ENDPOINT", c.endpoint(i).replace("http://", ""));
     }
-    int leader = c.leader();
-    int follower = (leader + 1) % c.size();
-    ids.put("FOLLOWER", ids.get("ID" + follower));
-    ids.put("FOLLOWER_ENDPOINT", c.endpoint(follower).replace("http://", ""));
     List<String> endpoints = IntStream.range(0, c.size()).mapToObj(c::endpoint).toList();
     List<String> out = new ArrayList<>();
     int added = 0;
@@ -173,7 +176,9 @@ class MemberEtcdctlCompatTest {
     List<Map.Entry<String, String>> byLength = new ArrayList<>(norm.entrySet());
     byLength.sort((a, b) -> b.getKey().length() - a.getKey().length());
     for (Map.Entry<String, String> e : byLength) {
-      s = s.replaceAll("\\b" + Pattern.quote(e.getKey()) + "\\b", e.getValue());
+      boolean decimal = e.getKey().chars().allMatch(Character::isDigit);
+      s = s.replaceAll("\\b" + Pattern.quote(e.getKey()) + "\\b",
+          json && decimal ? "\"" + e.getValue() + "\"" : e.getValue());
     }
     s = s.replaceAll("\"ts\":\"[^\"]*\"", "\"ts\":\"T\"")
         .replaceAll("endpoint://client-[0-9a-f-]+/", "endpoint://client-ID/")
@@ -193,8 +198,9 @@ class MemberEtcdctlCompatTest {
     }
     // member lines and ETCD_INITIAL_CLUSTER entries come in id order, and ids differ between clusters
     List<String> lines = new ArrayList<>(Arrays.asList(s.split("\n", -1)));
-    List<String> memberLines = lines.stream().filter(l -> l.matches("^(ID|NEW)\\d+, .*")).sorted().toList();
-    List<String> rest = new ArrayList<>(lines.stream().filter(l -> !l.matches("^(ID|NEW)\\d+, .*")).toList());
+    String memberLine = "^(LEAD|F1|F2|NEW\\d+), .*";
+    List<String> memberLines = lines.stream().filter(l -> l.matches(memberLine)).sorted().toList();
+    List<String> rest = new ArrayList<>(lines.stream().filter(l -> !l.matches(memberLine)).toList());
     rest.replaceAll(l -> {
       Matcher m = Pattern.compile("^ETCD_INITIAL_CLUSTER=\"([^\"]*)\"$").matcher(l);
       if (!m.find()) {
@@ -215,11 +221,31 @@ class MemberEtcdctlCompatTest {
     Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
         .until(() -> {
           try (Client client = Client.builder().endpoints(c.endpoint(0)).build()) {
+            for (int i = 0; i < c.size(); i++) {
+              try (Client on = Client.builder().endpoints(c.endpoint(i)).build()) {
+                if (on.getClusterClient().listMember().get(10, TimeUnit.SECONDS).getMembers().stream()
+                    .anyMatch(m -> m.getName().isEmpty())) {
+                  return false; // etcd's quorum rules count the started members (that published their name)
+                }
+              }
+            }
             long id = client.getClusterClient().addMember(List.of(URI.create(probe)), true)
                 .get(10, TimeUnit.SECONDS).getMember().getId();
             client.getClusterClient().removeMember(id).get(10, TimeUnit.SECONDS);
             return true;
           }
+        });
+    // and every member has applied the probe's removal (a member's list is its own, as etcd's)
+    Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+        .until(() -> {
+          for (int i = 0; i < c.size(); i++) {
+            try (Client on = Client.builder().endpoints(c.endpoint(i)).build()) {
+              if (on.getClusterClient().listMember().get(10, TimeUnit.SECONDS).getMembers().size() != c.size()) {
+                return false;
+              }
+            }
+          }
+          return true;
         });
   }
 }
