@@ -126,6 +126,14 @@ public final class RaftMember implements Proposer {
     this.stateMachine = new DkvStateMachine(backend, store, new Applier(store, leases), members, committed);
     stateMachine.onStateReplaced(stateReplaced::run);
     Files.createDirectories(raftDir);
+    if (!fresh) {
+      try {
+        LogCheck.check(raftDir);
+      } catch (IOException e) {
+        throw new IOException("refusing to serve: " + e.getMessage()
+            + "; restore this member from a backup or, in a cluster, replace it (docs/operations.md)", e);
+      }
+    }
     this.server = RaftServer.newBuilder()
         .setServerId(selfId)
         .setGroup(group)
@@ -133,7 +141,13 @@ public final class RaftMember implements Proposer {
         .setStateMachine(stateMachine)
         .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
         .build();
-    server.start();
+    try {
+      server.start();
+      checkLogHoldsTheState(store, raftDir);
+    } catch (IOException | RuntimeException e) {
+      server.close();
+      throw damaged(raftDir, e);
+    }
     this.peerAddress = server.getServerRpc().getInetSocketAddress();
     List<RaftPeer> clientPeers = new ArrayList<>();
     var current = division().getRaftConf().getAllPeers();
@@ -168,6 +182,45 @@ public final class RaftMember implements Proposer {
   public static RaftMember start(ClusterConfig cfg, Ids ids, Path raftDir, Backend backend, MvccStore store,
       LeaseState leases, Consumer<List<Event>> committed, Runnable stateReplaced) throws IOException {
     return new RaftMember(cfg, ids, raftDir, backend, store, leases, committed, stateReplaced);
+  }
+
+  /**
+   * The state may never be ahead of the log: every entry it applied was committed, so the log (or the
+   * snapshot it starts after) must hold it. Otherwise committed entries are gone from the log.
+   */
+  private void checkLogHoldsTheState(MvccStore store, Path raftDir) throws IOException {
+    var log = division().getRaftLog();
+    long last = log.getLastEntryTermIndex() == null ? -1 : log.getLastEntryTermIndex().getIndex();
+    long snapshot = stateMachine.checkpointIndex(); // not Ratis's view: before a checkpoint, that is the state
+    long applied = store.appliedIndex();
+    if (store.appliedTerm() != 0 && Math.max(last, snapshot) < applied) {
+      throw new IOException("the Raft log in " + raftDir + " ends at index " + Math.max(last, snapshot)
+          + " but the state has applied up to " + applied + ": committed entries are missing from the log");
+    }
+  }
+
+  /** A start that failed on the log: one line naming the file, and that the member refuses to serve. */
+  private static IOException damaged(Path raftDir, Exception e) {
+    Throwable c = e;
+    String file = null;
+    while (c != null) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(/\\S*log_(inprogress_)?\\d+(-\\d+)?)")
+          .matcher(String.valueOf(c.getMessage()));
+      if (file == null && m.find()) {
+        file = m.group(1);
+      }
+      if (c.getCause() == null || c.getCause() == c) {
+        break;
+      }
+      c = c.getCause();
+    }
+    String where = file != null ? file : raftDir.toString();
+    String why = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+    if (e instanceof IOException io && io.getMessage() != null && io.getMessage().startsWith("the Raft log in")) {
+      return new IOException("refusing to serve: " + io.getMessage(), io);
+    }
+    return new IOException("refusing to serve: the Raft log " + where + " is damaged (" + why + "); "
+        + "restore this member from a backup or, in a cluster, replace it (docs/operations.md)", e);
   }
 
   private static boolean isEmpty(Path dir) throws IOException {
