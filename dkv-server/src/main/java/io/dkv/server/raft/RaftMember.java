@@ -431,6 +431,13 @@ public final class RaftMember implements Proposer {
     if (closed) {
       return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
     }
+    RaftServer.Division d = division();
+    var conf = d.getRaftConf();
+    if (d.getInfo().isLeader() && d.getInfo().isLeaderReady() && conf.getPreviousPeers().isEmpty()
+        && conf.getCurrentPeers().size() == 1 && conf.getCurrentPeers().iterator().next().getId().equals(selfId)) {
+      // the only voter: nobody else can commit, so everything committed is in its own log; no round needed
+      return stateMachine.applied().await(d.getRaftLog().getLastCommittedIndex());
+    }
     return bounded(submit(request(Message.EMPTY, RaftClientRequest.readRequestType())))
         .thenApply(reply -> {
           if (!reply.isSuccess()) {
