@@ -32,18 +32,25 @@ final class Members {
 
   static Members load(Backend backend) {
     Members m = new Members(backend);
+    m.reload();
+    return m;
+  }
+
+  /** Reads the membership again from the backend (after another member's state was installed). */
+  void reload() {
+    members.clear();
+    removed.clear();
     backend.scanMeta(PREFIX, (name, value) -> {
       try {
         Member member = Member.parseFrom(value);
-        m.members.put(member.getID(), member);
+        members.put(member.getID(), member);
       } catch (InvalidProtocolBufferException e) {
         throw new IllegalStateException("corrupt member record " + name, e);
       }
     });
-    backend.scanMeta(REMOVED, (name, value) -> m.removed.add(Long.parseUnsignedLong(
+    backend.scanMeta(REMOVED, (name, value) -> removed.add(Long.parseUnsignedLong(
         name.substring(name.lastIndexOf('/') + 1), 16)));
-    m.removed.forEach(m.members::remove); // a removed member's last record stays on disk, unused
-    return m;
+    removed.forEach(members::remove); // a removed member's last record stays on disk, unused
   }
 
   /**

@@ -129,7 +129,7 @@ public final class RaftMember implements Proposer {
   }
 
   private RaftMember(ClusterConfig cfg, Ids ids, Path raftDir, Backend backend, MvccStore store,
-      LeaseState leases, Consumer<List<Event>> committed) throws IOException {
+      LeaseState leases, Consumer<List<Event>> committed, Runnable stateReplaced) throws IOException {
     boolean fresh = !hasLog(raftDir);
     this.memberId = ids.memberId();
     this.clusterId = ids.clusterId();
@@ -153,7 +153,16 @@ public final class RaftMember implements Proposer {
     RaftGroup group = RaftGroup.valueOf(groupId, peers);
     RaftProperties props = properties(cfg, raftDir);
     this.stateMachine = new DkvStateMachine(backend, store, new Applier(store, leases), members, committed);
+    stateMachine.onStateReplaced(stateReplaced::run);
     Files.createDirectories(raftDir);
+    if (!fresh) {
+      try {
+        LogCheck.check(raftDir);
+      } catch (IOException e) {
+        throw new IOException("refusing to serve: " + e.getMessage()
+            + "; restore this member from a backup or, in a cluster, replace it (docs/operations.md)", e);
+      }
+    }
     this.server = RaftServer.newBuilder()
         .setServerId(selfId)
         .setGroup(group)
@@ -161,7 +170,13 @@ public final class RaftMember implements Proposer {
         .setStateMachine(stateMachine)
         .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
         .build();
-    server.start();
+    try {
+      server.start();
+      checkLogHoldsTheState(store, raftDir);
+    } catch (IOException | RuntimeException e) {
+      server.close();
+      throw damaged(raftDir, e);
+    }
     this.peerAddress = server.getServerRpc().getInetSocketAddress();
     clientPeers = new ArrayList<>();
     var current = division().getRaftConf().getAllPeers();
@@ -228,11 +243,52 @@ public final class RaftMember implements Proposer {
   }
 
   /**
-   * Starts this member on {@code raftDir} (the Raft log and its metadata) over the state in {@code backend}.
+   * Starts this member on {@code raftDir} (the Raft log, its metadata and the snapshots) over the state in
+   * {@code backend}. {@code committed} gets the events of every applied write; {@code stateReplaced} runs (on
+   * the applier thread) when the leader's snapshot has replaced the state, for what else read it.
    */
   public static RaftMember start(ClusterConfig cfg, Ids ids, Path raftDir, Backend backend, MvccStore store,
-      LeaseState leases, Consumer<List<Event>> committed) throws IOException {
-    return new RaftMember(cfg, ids, raftDir, backend, store, leases, committed);
+      LeaseState leases, Consumer<List<Event>> committed, Runnable stateReplaced) throws IOException {
+    return new RaftMember(cfg, ids, raftDir, backend, store, leases, committed, stateReplaced);
+  }
+
+  /**
+   * The state may never be ahead of the log: every entry it applied was committed, so the log (or the
+   * snapshot it starts after) must hold it. Otherwise committed entries are gone from the log.
+   */
+  private void checkLogHoldsTheState(MvccStore store, Path raftDir) throws IOException {
+    var log = division().getRaftLog();
+    long last = log.getLastEntryTermIndex() == null ? -1 : log.getLastEntryTermIndex().getIndex();
+    long snapshot = stateMachine.checkpointIndex(); // not Ratis's view: before a checkpoint, that is the state
+    long applied = store.appliedIndex();
+    if (store.appliedTerm() != 0 && Math.max(last, snapshot) < applied) {
+      throw new IOException("the Raft log in " + raftDir + " ends at index " + Math.max(last, snapshot)
+          + " but the state has applied up to " + applied + ": committed entries are missing from the log");
+    }
+  }
+
+  /** A start that failed on the log: one line naming the file, and that the member refuses to serve. */
+  private static IOException damaged(Path raftDir, Exception e) {
+    Throwable c = e;
+    String file = null;
+    while (c != null) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(/\\S*log_(inprogress_)?\\d+(-\\d+)?)")
+          .matcher(String.valueOf(c.getMessage()));
+      if (file == null && m.find()) {
+        file = m.group(1);
+      }
+      if (c.getCause() == null || c.getCause() == c) {
+        break;
+      }
+      c = c.getCause();
+    }
+    String where = file != null ? file : raftDir.toString();
+    String why = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+    if (e instanceof IOException io && io.getMessage() != null && io.getMessage().startsWith("the Raft log in")) {
+      return new IOException("refusing to serve: " + io.getMessage(), io);
+    }
+    return new IOException("refusing to serve: the Raft log " + where + " is damaged (" + why + "); "
+        + "restore this member from a backup or, in a cluster, replace it (docs/operations.md)", e);
   }
 
   private static boolean isEmpty(Path dir) throws IOException {
@@ -262,9 +318,13 @@ public final class RaftMember implements Proposer {
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, cfg.snapshotCount());
-    // keep etcd's 5,000 entries behind each snapshot for followers that lag a little
-    RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, 5000);
-    RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, false);
+    // as etcd: purge behind each snapshot whatever the followers have, but keep 5,000 entries for those that lag
+    // a little (fewer with a smaller --snapshot-count); a member further behind gets the snapshot
+    long keep = Math.min(5000, cfg.snapshotCount());
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, keep);
+    RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(1024, cfg.snapshotCount()));
+    RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true); // the leader sends its checkpoint
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
     // the entries a lagging follower may still need, not Ratis's 200 MB default: the state is in RocksDB
     RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
@@ -548,6 +608,13 @@ public final class RaftMember implements Proposer {
   public CompletableFuture<Void> readBarrier() {
     if (closed) {
       return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
+    }
+    RaftServer.Division d = division();
+    var conf = d.getRaftConf();
+    if (d.getInfo().isLeader() && d.getInfo().isLeaderReady() && conf.getPreviousPeers().isEmpty()
+        && conf.getCurrentPeers().size() == 1 && conf.getCurrentPeers().iterator().next().getId().equals(selfId)) {
+      // the only voter: nobody else can commit, so everything committed is in its own log; no round needed
+      return stateMachine.applied().await(d.getRaftLog().getLastCommittedIndex());
     }
     return bounded(submit(request(Message.EMPTY, RaftClientRequest.readRequestType())))
         .thenApply(reply -> {
