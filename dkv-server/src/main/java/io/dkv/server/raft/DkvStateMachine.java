@@ -146,11 +146,23 @@ final class DkvStateMachine extends BaseStateMachine {
    * the stored state itself (no files: the log has not been purged, so nobody needs them). Ratis replays the
    * log after it; entries the stored state already holds are skipped.
    */
+  private volatile java.util.function.BooleanSupplier leading = () -> false;
+
+  /** Tells whether this member leads now (set once its Raft server runs). */
+  void leading(java.util.function.BooleanSupplier leading) {
+    this.leading = leading;
+  }
+
   @Override
   public SnapshotInfo getLatestSnapshot() {
     SnapshotInfo latest = snapshots == null ? null : snapshots.latest();
     if (latest != null) {
       return latest;
+    }
+    if (leading.getAsBoolean()) {
+      // a leader without a checkpoint has never purged its log: a member it brings in (Ratis sends every member
+      // it bootstraps the leader's snapshot, if there is one) catches up from the log, as there is no file to send
+      return null;
     }
     long index = stateIndex();
     if (index < 0) {

@@ -172,6 +172,13 @@ public final class RaftMember implements Proposer {
         .build();
     try {
       server.start();
+    stateMachine.leading(() -> {
+      try {
+        return server.getDivision(groupId).getInfo().isLeader();
+      } catch (IOException | RuntimeException e) {
+        return false;
+      }
+    });
       checkLogHoldsTheState(store, raftDir);
     } catch (IOException | RuntimeException e) {
       server.close();
