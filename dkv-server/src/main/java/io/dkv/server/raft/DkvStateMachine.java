@@ -300,8 +300,18 @@ final class DkvStateMachine extends BaseStateMachine {
     }
   }
 
+  private final java.util.concurrent.atomic.AtomicLong leaderChanges = new java.util.concurrent.atomic.AtomicLong();
+
+  /** How many times a leader became known to this member (etcd's leader_changes_seen_total). */
+  long leaderChanges() {
+    return leaderChanges.get();
+  }
+
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId leaderId) {
+    if (leaderId != null) {
+      leaderChanges.incrementAndGet();
+    }
     Leadership l = leadership;
     if (l != null) {
       l.changed(leaderId);

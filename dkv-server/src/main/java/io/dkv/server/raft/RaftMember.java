@@ -76,6 +76,9 @@ public final class RaftMember implements Proposer {
   private final Duration requestTimeout;
   private final ScheduledExecutorService retries;
   private final InetSocketAddress peerAddress;
+  private final java.util.concurrent.atomic.AtomicLong pending = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
+  private final Path raftDir;
   private volatile Member self;
   private volatile boolean closed;
 
@@ -107,6 +110,7 @@ public final class RaftMember implements Proposer {
   private RaftMember(ClusterConfig cfg, Ids ids, Path raftDir, Backend backend, MvccStore store,
       LeaseState leases, Consumer<List<Event>> committed, Runnable stateReplaced) throws IOException {
     boolean fresh = !hasLog(raftDir);
+    this.raftDir = raftDir;
     this.memberId = ids.memberId();
     this.clusterId = ids.clusterId();
     this.groupId = RaftGroupId.valueOf(new UUID(clusterId, clusterId));
@@ -313,6 +317,40 @@ public final class RaftMember implements Proposer {
         : division().getRaftLog().getLastEntryTermIndex().getIndex();
   }
 
+  /** The index of the last committed entry this member knows of. */
+  public long commitIndex() {
+    return division().getRaftLog().getLastCommittedIndex();
+  }
+
+  /** Proposals of this member not answered yet. */
+  public long pendingProposals() {
+    return pending.get();
+  }
+
+  /** Proposals of this member that failed without being committed (timeout, no leader, stopped). */
+  public long failedProposals() {
+    return failed.get();
+  }
+
+  /** Bytes of this member's Raft log segments and of its snapshots. */
+  public long[] diskSizes() {
+    long[] sizes = new long[2];
+    try (var s = Files.walk(raftDir)) {
+      s.filter(Files::isRegularFile).forEach(f -> {
+        String name = f.getFileName().toString();
+        long len = f.toFile().length();
+        if (name.startsWith("log_")) {
+          sizes[0] += len;
+        } else if (f.toString().contains("/sm/snapshot.")) {
+          sizes[1] += len;
+        }
+      });
+    } catch (IOException | java.io.UncheckedIOException e) {
+      // a file removed while walking (a purge): the next scrape counts again
+    }
+    return sizes;
+  }
+
   /** The index of the last entry applied here. */
   public long appliedIndex() {
     return stateMachine.applied().get();
@@ -371,7 +409,15 @@ public final class RaftMember implements Proposer {
     });
   }
 
-  /** Tells {@code onReady} when this member becomes a leader ready to serve, {@code onChange} of any change. */
+  /** How many times a leader became known to this member. */
+  public long leaderChanges() {
+    return stateMachine.leaderChanges();
+  }
+
+  /**
+   * Tells {@code onReady} when this member becomes a leader ready to serve (at once if it is one already),
+   * {@code onChange} of any change.
+   */
   public void onLeadership(Runnable onReady, Consumer<Long> onChange) {
     stateMachine.onLeadership(new DkvStateMachine.Leadership() {
       @Override
@@ -384,6 +430,9 @@ public final class RaftMember implements Proposer {
         onChange.accept(leaderId == null ? 0 : Long.parseUnsignedLong(leaderId.toString(), 16));
       }
     });
+    if (division().getInfo().isLeader() && division().getInfo().isLeaderReady()) {
+      onReady.run();
+    }
   }
 
   @Override
@@ -401,7 +450,8 @@ public final class RaftMember implements Proposer {
     } else {
       sent = client.async().send(m);
     }
-    return bounded(sent).thenCompose(reply -> {
+    pending.incrementAndGet();
+    CompletableFuture<com.google.protobuf.Message> answered = bounded(sent).thenCompose(reply -> {
       if (!reply.isSuccess()) {
         throw new CompletionException(failure(reply.getException()));
       }
@@ -409,6 +459,25 @@ public final class RaftMember implements Proposer {
       ByteString answer = ByteString.copyFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
       return stateMachine.applied().await(index).thenApply(v -> decodeAnswer(answer));
     });
+    answered.whenComplete((answer, e) -> {
+      pending.decrementAndGet();
+      if (e != null && notCommitted(e)) {
+        failed.incrementAndGet();
+      }
+    });
+    return answered;
+  }
+
+  /** A failure before commit (timeout, no leader, stopped), as opposed to an etcd error the applier answered. */
+  private static boolean notCommitted(Throwable e) {
+    Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    if (!(c instanceof EtcdException ee)) {
+      return true;
+    }
+    return switch (ee.error()) {
+      case STOPPED, NO_LEADER, NOT_LEADER, TIMEOUT, LEADER_CHANGED -> true;
+      default -> false;
+    };
   }
 
   private static com.google.protobuf.Message decodeAnswer(ByteString answer) {
