@@ -41,6 +41,10 @@ public final class Transcript implements AutoCloseable {
     lease = LeaseGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
   }
 
+  public static com.google.protobuf.ByteString bytes(String s) {
+    return com.google.protobuf.ByteString.copyFromUtf8(s);
+  }
+
   /** The normalized answers to {@code steps}, one line each, prefixed by the step number. */
   public List<String> run(List<Step> steps) {
     List<String> out = new ArrayList<>();
