@@ -35,6 +35,11 @@ public final class ServerPair implements AutoCloseable {
     return new ServerPair(target, etcd, dkv, null);
   }
 
+  /** The given single servers, stopped on {@link #close}. */
+  public static ServerPair of(CompatServers single) {
+    return new ServerPair(Target.SINGLE, single.etcd.port(), single.dkv.port(), single);
+  }
+
   /** The member's (or server's) revision offset: what revision 1 of the scenario is, minus 1. */
   public long offset(boolean dkv) {
     return Channels.offset(dkv ? dkvPort : etcdPort);

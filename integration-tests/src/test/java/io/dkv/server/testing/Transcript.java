@@ -33,7 +33,11 @@ public final class Transcript implements AutoCloseable {
   public final MaintenanceGrpc.MaintenanceBlockingStub maintenance;
   public final ClusterGrpc.ClusterBlockingStub cluster;
 
+  /** The server's port. */
+  public final int port;
+
   public Transcript(int port) {
+    this.port = port;
     channel = Channels.open(port);
     kv = KVGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
     maintenance = MaintenanceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
