@@ -1,6 +1,7 @@
 package io.dkv.server;
 
 import io.dkv.server.api.EtcdServices;
+import io.dkv.server.api.RequireLeader;
 import io.dkv.server.api.Headers;
 import io.dkv.server.concurrency.Elections;
 import io.dkv.server.concurrency.CommitFeed;
@@ -108,7 +109,8 @@ public final class DkvServer implements AutoCloseable {
       EtcdServices.Parts parts = new EtcdServices.Parts(store, backend, raft, leases, hub,
           new Locks(raft, leases, store, feed), new Elections(raft, leases, store, feed), maintenance,
           clusterView(raft));
-      grpc = serveGrpc(b, EtcdServices.all(parts, headers, b.maxRequestBytes, b.maxTxnOps).stream()
+      RequireLeader requireLeader = closer.register(new RequireLeader(raft::leaderId, cluster.electionTimeout()));
+      grpc = serveGrpc(b, EtcdServices.all(parts, headers, b.maxRequestBytes, b.maxTxnOps, requireLeader).stream()
           .map(s -> withMetrics(s, grpcMetrics)).toList());
       closer.register(this::stopServing);
       closer.register(hub); // again: stopping ends the watch streams first, so that gRPC can drain
