@@ -267,7 +267,7 @@ public final class DkvServer implements AutoCloseable {
 
       @Override
       public long raftIndex() {
-        return raft.lastIndex();
+        return raft.commitIndex(); // etcd's Status reports the committed index as raft_index
       }
 
       @Override

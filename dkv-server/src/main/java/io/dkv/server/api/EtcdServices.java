@@ -43,7 +43,7 @@ public final class EtcdServices {
     /** The leader's member id, 0 if none is known. */
     long leaderId();
 
-    /** The index of the last entry in this member's Raft log. */
+    /** The index of the last committed entry this member knows of (etcd's raft_index). */
     long raftIndex();
 
     /** The index of the last entry applied on this member. */

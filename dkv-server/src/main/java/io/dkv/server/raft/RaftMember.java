@@ -265,8 +265,9 @@ public final class RaftMember implements Proposer {
     // the entries a lagging follower may still need, not Ratis's 200 MB default: the state is in RocksDB
     RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
     RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("16MB"));
-    // no commit-index entries between the commands: etcd's raft index counts commands and configuration only
-    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
+    // Ratis's commit-index entries (its default) stay on: appending one is how the leader tells the followers at
+    // once that an entry committed (etcd sends an empty append); without them a follower learns it from the next
+    // heartbeat, half an election timeout later, and a write through a follower waits that long
     RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.EXCEPTION);
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf("8MB")); // above etcd's largest request
     return p;
@@ -311,12 +312,6 @@ public final class RaftMember implements Proposer {
     return division().getInfo().getCurrentTerm();
   }
 
-  /** The index of the last entry in this member's log. */
-  public long lastIndex() {
-    return division().getRaftLog().getLastEntryTermIndex() == null ? 0
-        : division().getRaftLog().getLastEntryTermIndex().getIndex();
-  }
-
   /** The index of the last committed entry this member knows of. */
   public long commitIndex() {
     return division().getRaftLog().getLastCommittedIndex();
@@ -351,9 +346,9 @@ public final class RaftMember implements Proposer {
     return sizes;
   }
 
-  /** The index of the last entry applied here. */
+  /** The index of the last entry applied here (Ratis's own entries included). */
   public long appliedIndex() {
-    return stateMachine.applied().get();
+    return division().getInfo().getLastAppliedIndex();
   }
 
   /** The members of the current configuration, as etcd's MemberList lists them. */
@@ -507,12 +502,29 @@ public final class RaftMember implements Proposer {
       // the only voter: nobody else can commit, so everything committed is in its own log; no round needed
       return stateMachine.applied().await(d.getRaftLog().getLastCommittedIndex());
     }
-    return bounded(submit(request(Message.EMPTY, RaftClientRequest.readRequestType())))
-        .thenApply(reply -> {
-          if (!reply.isSuccess()) {
-            throw new CompletionException(failure(reply.getException()));
+    long deadline = System.nanoTime() + requestTimeout.toNanos();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    readIndex(deadline, done);
+    return done;
+  }
+
+  /** A ReadIndex round; while no leader is known, tried again until {@code deadline}, as etcd's read waits. */
+  private void readIndex(long deadline, CompletableFuture<Void> done) {
+    long left = deadline - System.nanoTime();
+    if (closed || left <= 0) {
+      done.completeExceptionally((closed ? EtcdError.STOPPED : EtcdError.TIMEOUT).exception());
+      return;
+    }
+    submit(request(Message.EMPTY, RaftClientRequest.readRequestType()))
+        .orTimeout(left, TimeUnit.NANOSECONDS)
+        .whenComplete((reply, e) -> {
+          if (e == null && reply.isSuccess()) {
+            done.complete(null);
+          } else if (e instanceof TimeoutException || (e != null && e.getCause() instanceof TimeoutException)) {
+            done.completeExceptionally(EtcdError.TIMEOUT.exception());
+          } else {
+            retries.schedule(() -> readIndex(deadline, done), 100, TimeUnit.MILLISECONDS);
           }
-          return null;
         });
   }
 
@@ -555,7 +567,7 @@ public final class RaftMember implements Proposer {
       return EtcdError.STOPPED.exception();
     }
     if (c instanceof TimeoutException) {
-      return (division().getInfo().getLeaderId() == null ? EtcdError.NO_LEADER : EtcdError.TIMEOUT).exception();
+      return EtcdError.TIMEOUT.exception(); // etcd's ErrTimeout, with or without a leader
     }
     if (c instanceof NotLeaderException) {
       return EtcdError.LEADER_CHANGED.exception();
