@@ -25,10 +25,8 @@ class EtcdctlLeaseTest {
   @TempDir
   Path dir;
 
-  // Not through a DKV follower yet: a LeaseRevoke sent to a DKV follower is not answered within etcd's request
-  // timeout (UNAVAILABLE "etcdserver: request timed out" after 7 s) and is applied later; etcdctl revokes the lease.
   @ParameterizedTest
-  @EnumSource(value = Target.class, names = {"SINGLE", "CLUSTER_LEADER"})
+  @EnumSource(Target.class)
   void etcdctlLeaseCommandsPrintTheSame(Target target) throws Exception {
     EtcdProcess.assumeInstalled();
     try (ServerPair pair = ServerPair.open(target, dir.resolve("dkv"))) {

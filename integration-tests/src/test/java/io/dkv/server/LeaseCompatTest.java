@@ -46,10 +46,6 @@ import org.junit.jupiter.api.io.TempDir;
  * The compatibility suite for leases: the same Lease and KV calls against dkv-server and a real etcd, each
  * fresh, with identical answers (grant, keep-alive, time-to-live with keys, revoke, list, errors), and
  * the same delete events, in one revision, when a lease with keys expires.
- *
- * <p>Not through a DKV follower yet: a write sent to a follower is answered only once the follower has applied
- * it, which it learns from the leader's next heartbeat (Ratis: half the minimum election timeout, 500 ms), so
- * the scenario's leases (TTL 2 s) expire where etcd's do not, and its timing-based answers differ.
  */
 class LeaseCompatTest {
 
@@ -147,7 +143,7 @@ class LeaseCompatTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Target.class, names = {"SINGLE", "CLUSTER_LEADER"})
+  @EnumSource(Target.class)
   void grantKeepAliveTimeToLiveRevoke(Target target) throws Exception {
     open(target);
     assertSameAnswers(
@@ -189,7 +185,7 @@ class LeaseCompatTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Target.class, names = {"SINGLE", "CLUSTER_LEADER"})
+  @EnumSource(Target.class)
   void expiryDeletesTheKeysInOneRevisionSeenByAWatcher(Target target) throws Exception {
     open(target);
     List<String> expected = expire(servers.etcdPort);

@@ -275,21 +275,23 @@ final class DkvStateMachine extends BaseStateMachine {
     applied.advance(index);
   }
 
-  /** A linearizable read's barrier: Ratis calls this once the local state is at least at the read index. */
+  /**
+   * A read: Ratis calls this once the local state is at least at the read index. Empty, it is a linearizable
+   * read's barrier; otherwise a query another member sent to this one as the leader.
+   */
   @Override
   public CompletableFuture<Message> query(Message request) {
-    return CompletableFuture.completedFuture(Message.EMPTY);
-  }
-
-  /** A query forwarded to the leader (sent to it as a stale read, so that only this member answers it). */
-  @Override
-  public CompletableFuture<Message> queryStale(Message request, long minIndex) {
-    LeaderQueries q = leaderQueries;
-    if (q == null) {
-      return CompletableFuture.completedFuture(message(Commands.encodeError(EtcdError.NOT_LEADER)));
+    if (request.getContent().isEmpty()) {
+      return CompletableFuture.completedFuture(Message.EMPTY);
     }
     ByteString b = ByteString.copyFrom(request.getContent().asReadOnlyByteBuffer());
-    return CompletableFuture.completedFuture(message(q.answer(Commands.decode(b))));
+    return CompletableFuture.completedFuture(message(answerQuery(Commands.decode(b))));
+  }
+
+  /** The leader's answer to a forwarded query, encoded; NOT_LEADER if this member is not the leader. */
+  ByteString answerQuery(com.google.protobuf.Message query) {
+    LeaderQueries q = leaderQueries;
+    return q == null ? Commands.encodeError(EtcdError.NOT_LEADER) : q.answer(query);
   }
 
   @Override

@@ -535,11 +535,12 @@ public final class RaftMember implements Proposer {
     if (leader == null) {
       return CompletableFuture.failedFuture(EtcdError.NO_LEADER.exception());
     }
-    Message m = message(Commands.encode(query));
-    CompletableFuture<RaftClientReply> sent = leader.equals(selfId)
-        ? submit(request(m, RaftClientRequest.staleReadRequestType(0)))
-        : client.async().sendStaleRead(m, 0, leader);
-    return bounded(sent).thenApply(reply -> {
+    if (leader.equals(selfId)) {
+      return CompletableFuture.completedFuture(decodeAnswer(stateMachine.answerQuery(query)));
+    }
+    // a read on the leader, unordered (not queued behind this member's writes): Ratis confirms the leadership
+    // (ReadIndex) and then gives it to the leader's state machine
+    return bounded(client.async().sendReadOnlyUnordered(message(Commands.encode(query)), leader)).thenApply(reply -> {
       if (!reply.isSuccess()) {
         throw new CompletionException(failure(reply.getException()));
       }
