@@ -270,7 +270,11 @@ final class DkvStateMachine extends BaseStateMachine {
 
   @Override
   public void notifyTermIndexUpdated(long term, long index) {
-    // a configuration or leader entry: nothing to apply, but the position moves on
+    // a configuration or commit-index entry: nothing to apply, but the position moves on; one replayed from
+    // before the stored state's position (after a restart, from the last snapshot on) is behind it already
+    if (index <= getLastAppliedTermIndex().getIndex()) {
+      return;
+    }
     super.notifyTermIndexUpdated(term, index);
     applied.advance(index);
   }

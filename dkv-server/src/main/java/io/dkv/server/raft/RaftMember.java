@@ -203,28 +203,34 @@ public final class RaftMember implements Proposer {
     }
   }
 
-  /** A start that failed on the log: one line naming the file, and that the member refuses to serve. */
+  /**
+   * A start that failed: if on damage Ratis found in the log, one line naming the file (when Ratis names it),
+   * and that the member refuses to serve; otherwise what failed.
+   */
   private static IOException damaged(Path raftDir, Exception e) {
-    Throwable c = e;
-    String file = null;
-    while (c != null) {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(/\\S*log_(inprogress_)?\\d+(-\\d+)?)")
-          .matcher(String.valueOf(c.getMessage()));
-      if (file == null && m.find()) {
-        file = m.group(1);
-      }
-      if (c.getCause() == null || c.getCause() == c) {
-        break;
-      }
-      c = c.getCause();
-    }
-    String where = file != null ? file : raftDir.toString();
-    String why = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
     if (e instanceof IOException io && io.getMessage() != null && io.getMessage().startsWith("the Raft log in")) {
       return new IOException("refusing to serve: " + io.getMessage(), io);
     }
-    return new IOException("refusing to serve: the Raft log " + where + " is damaged (" + why + "); "
-        + "restore this member from a backup or, in a cluster, replace it (docs/operations.md)", e);
+    Throwable root = e;
+    boolean corrupt = false;
+    String file = null;
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      String m = String.valueOf(c.getMessage());
+      corrupt |= c instanceof org.apache.ratis.protocol.exceptions.ChecksumException || m.contains("corrupt")
+          || m.contains("Failed to read segment");
+      java.util.regex.Matcher f = java.util.regex.Pattern.compile("(/\\S*log_(inprogress_)?\\d+(-\\d+)?)").matcher(m);
+      if (file == null && f.find()) {
+        file = f.group(1);
+      }
+      root = c;
+    }
+    String why = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    if (!corrupt) {
+      return new IOException("cannot start the Raft member on " + raftDir + ": " + why, e);
+    }
+    return new IOException("refusing to serve: the Raft log " + (file != null ? file : raftDir.toString())
+        + " is damaged (" + why + "); restore this member from a backup or, in a cluster, replace it "
+        + "(docs/operations.md)", e);
   }
 
   private static boolean isEmpty(Path dir) throws IOException {
