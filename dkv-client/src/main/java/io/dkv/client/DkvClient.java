@@ -205,7 +205,13 @@ public final class DkvClient implements AutoCloseable {
           // a read that found no server tries twice more, soon: enough for a cluster whose member went away
           // (the next attempt goes to another member), not long enough to hide an outage
           .retryDelay(RETRY_DELAY.toMillis()).retryMaxDelay(RETRY_MAX_DELAY.toMillis()).retryMaxAttempts(2)
-          .retryMaxDuration(requestTimeout);
+          .retryMaxDuration(requestTimeout)
+          .keepaliveTime(CallPolicy.KEEPALIVE_TIME).keepaliveTimeout(CallPolicy.KEEPALIVE_TIMEOUT)
+          // no pings on an idle connection: etcd answers those with "too many pings" and closes the connection
+          .keepaliveWithoutCalls(false);
+      if (FailoverBalancer.register()) {
+        b.loadBalancerPolicy(FailoverBalancer.POLICY); // round_robin, minus members that stopped answering
+      }
       if (parsed.tls()) {
         try {
           b.sslContext(ssl -> {
@@ -354,6 +360,10 @@ public final class DkvClient implements AutoCloseable {
   /** Where watch handlers run (each subscription serially). */
   java.util.concurrent.Executor callbacks() {
     return callbacks;
+  }
+
+  Endpoints endpoints() {
+    return endpoints;
   }
 
   ScheduledExecutorService scheduler() {
