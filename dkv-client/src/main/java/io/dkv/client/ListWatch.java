@@ -424,6 +424,12 @@ public final class ListWatch<T> {
     /** The member that answered last (from the response header), for messages; 0 before its first answer. */
     volatile long memberId;
     private volatile ScheduledFuture<?> liveness;
+    /**
+     * Progress notifications still owed to liveness probes: they are swallowed, not handed to the sink as
+     * bookmarks. etcd before 3.4.24 and 3.5.8 (etcd-io/etcd#15220) may send a requested notification ahead of
+     * events it has not sent yet; a probe must not make a caller skip those.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger probeAnswers = new java.util.concurrent.atomic.AtomicInteger();
 
     OpenWatch(Sink<T> sink) {
       this.sink = sink;
@@ -460,6 +466,7 @@ public final class ListWatch<T> {
       if (probed == 0) {
         if (now - lastHeardNanos >= PROBE_AFTER.toNanos()) {
           probedNanos = now;
+          probeAnswers.incrementAndGet();
           requestProgress();
         }
       } else if (now - probed >= ANSWER_WITHIN.toNanos()) {
@@ -486,7 +493,7 @@ public final class ListWatch<T> {
         return;
       }
       if (r.getEvents().isEmpty()) {
-        if (r.isProgressNotify()) {
+        if (r.isProgressNotify() && probeAnswers.getAndUpdate(n -> Math.max(0, n - 1)) == 0) {
           sink.progress(header);
         }
         return;
