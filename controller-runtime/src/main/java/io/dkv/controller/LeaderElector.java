@@ -27,6 +27,10 @@ import org.slf4j.LoggerFactory;
  * expire on the server, that is before another candidate can become leader. Leadership is also lost at once when
  * the server reports the lease expired or the leader key deleted.
  *
+ * <p>On a cluster (a client with every member as an endpoint) each renewal is a keep-alive of its own that gives
+ * up after {@code retryPeriod}, so the next one goes to another member: a member that dies or stops answering,
+ * or a Raft leader change, does not cost the leadership while a majority lives.
+ *
  * <p>The leader's {@link FencingToken} (the create revision of its key) lets reconcilers fence their writes.
  *
  * <pre>{@code

@@ -79,8 +79,8 @@ public final class DkvClient implements AutoCloseable {
 
   /**
    * Connects to the given endpoints with the default options: {@code host:port} or {@code http://host:port}
-   * (plain text), {@code https://host:port} (TLS, trusting the JVM's default trust store); see
-   * {@link Builder#endpoints}.
+   * (plain text), {@code https://host:port} (TLS, trusting the JVM's default trust store); give every member of a
+   * cluster, and the client fails over between them (see {@link Builder#endpoints}).
    *
    * @throws IllegalArgumentException if an endpoint is not of these forms (the message names it)
    */
@@ -136,6 +136,17 @@ public final class DkvClient implements AutoCloseable {
      * falls back to plain text. A bare {@code host:port} is TLS when TLS options are given, plain text otherwise
      * (as with etcdctl). {@link #build()} refuses, naming the endpoint, an unknown scheme, a missing port, a
      * path, {@code http://} together with TLS options, and endpoints that disagree on TLS.
+     *
+     * <p>Give every member of a cluster: requests and streams are spread over the members that answer, and move
+     * to the others when one goes away. A member that dies is left at once: reads in flight are retried on
+     * another member, watches resume from their last revision elsewhere. A member that stops answering with its
+     * connections open (paused, hung, cut off) gets no new request within about 2.5 s (every member is asked for
+     * its status each second), reads waiting on it go to another member after 3 s, watches after about 5 s of
+     * silence, lease keep-alives after at most 2 s, and writes waiting on it fail after gRPC's keep-alive gives
+     * up (12 s; a failed write may have been applied, so it is not retried). Watches and keep-alives carry
+     * etcd's require-leader metadata, so a member that lost its leader ends them and they move on. Each change is
+     * logged once (WARN when a member or a watch is lost, INFO when it is back), naming the member; see the
+     * guide, docs/client.md, for the measured times.
      */
     public Builder endpoints(String... endpoints) {
       for (String e : endpoints) {
@@ -373,6 +384,11 @@ public final class DkvClient implements AutoCloseable {
   /** What finds a returning server within half a second (empty if jetcd's channel could not be reached). */
   Optional<Reconnector> reconnector() {
     return reconnector;
+  }
+
+  /** Whether some member is connected now (true if that cannot be known). */
+  boolean connected() {
+    return reconnector.map(Reconnector::connected).orElse(true);
   }
 
   static ByteSequence key(String key) {

@@ -51,7 +51,9 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Lost history</b> (the revision is compacted) is a distinct signal: {@link RevisionCompactedException}
  *       from a list, {@link Sink#historyGone} from a watch.</li>
  *   <li><b>Delivery</b>: each watch calls its sink from one thread at a time, never from jetcd's threads, in
- *       order. A sink call that throws is logged and the watch goes on. After {@link Watch#close()} returns no
+ *       order. A sink call that throws is logged and the watch goes on. A watch whose member stops answering (a
+ *       paused or cut-off member keeps its connection open) ends with {@link Sink#closed} after about 5 s of
+ *       silence, so that the caller resumes it on another member. After {@link Watch#close()} returns no
  *       sink call runs or starts (close waits for one in progress on another thread). {@code closed} and
  *       {@code historyGone} are the last calls of a watch.</li>
  *   <li><b>Values the codec cannot decode</b> (it throws or returns null) are logged at ERROR once per key and
@@ -410,7 +412,8 @@ public final class ListWatch<T> {
    * a network cut that drops packets) leaves a gRPC stream open with nothing on it, until the channel's keep-alive
    * gives up on the connection. So a watch silent for {@link #PROBE_AFTER} asks for a progress notification, and
    * one that still received nothing {@link #ANSWER_WITHIN} later ends with {@link Sink#closed} (naming the
-   * member); the caller watches again from its last revision, and the new stream goes to another member.
+   * member); the caller watches again from its last revision, and the new stream goes to another member. While no
+   * member is connected at all the clock stands still: the watch waits for the connection.
    */
   private final class OpenWatch implements Watch {
     final SerialExecutor delivery;
@@ -462,6 +465,12 @@ public final class ListWatch<T> {
         return;
       }
       long now = System.nanoTime();
+      if (!client.connected()) {
+        // no member is connected: the watch waits for the connection (and goes out the moment there is one)
+        lastHeardNanos = now;
+        probedNanos = 0;
+        return;
+      }
       long probed = probedNanos;
       if (probed == 0) {
         if (now - lastHeardNanos >= PROBE_AFTER.toNanos()) {
