@@ -72,8 +72,8 @@ final class AutoCompactor implements AutoCloseable {
   }
 
   private void compactTo(long rev) {
-    if (rev <= 0 || rev <= store.compactRevision()) {
-      return;
+    if (rev <= 0 || rev <= store.compactRevision() || !proposer.isLeader()) {
+      return; // etcd's compactor runs on the leader only: the others' samples wait until they lead
     }
     proposer.propose(CompactionRequest.newBuilder().setRevision(rev).build()).whenComplete((r, e) -> {
       if (e == null) {

@@ -6,7 +6,8 @@ import io.dkv.server.concurrency.Elections;
 import io.dkv.server.concurrency.CommitFeed;
 import io.dkv.server.concurrency.Locks;
 import io.dkv.server.lease.Lessor;
-import io.dkv.server.apply.LocalProposer;
+import io.dkv.server.raft.ClusterConfig;
+import io.dkv.server.raft.RaftMember;
 import io.dkv.server.mvcc.MvccStore;
 import io.dkv.server.storage.Backend;
 import io.dkv.server.watch.WatchHub;
@@ -21,14 +22,13 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.rocksdb.WriteBatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +54,7 @@ public final class DkvServer implements AutoCloseable {
   private final String endpoint;
   private final MetricsEndpoint metrics;
   private volatile boolean closing;
-  private volatile Member self;
+  private RaftMember raft;
 
   /**
    * Starts in an order that fails early and unwinds completely: the listen addresses are checked (the metrics
@@ -65,23 +65,34 @@ public final class DkvServer implements AutoCloseable {
   private DkvServer(Builder b) throws IOException {
     try {
       checkCanListen(b.host, b.port);
+      checkCanListen(b.listenPeerUrl().getHost(), b.listenPeerUrl().getPort());
       GrpcMetrics grpcMetrics = b.metricsHost == null ? null : new GrpcMetrics();
       metrics = grpcMetrics == null ? null : closer.register(bindMetrics(b, grpcMetrics));
 
-      Backend backend = closer.register(Backend.open(b.dataDir));
+      ClusterConfig cluster = b.clusterConfig();
+      Path member = DataLayout.memberDir(b.dataDir);
+      Backend backend = closer.register(Backend.open(member.resolve("state")));
       MvccStore store = MvccStore.open(backend);
-      Headers headers = new Headers(id(backend, "clusterId"), id(backend, "memberId"), 1);
+      Path raftDir = member.resolve("raft");
+      RaftMember.Ids ids = RaftMember.ids(cluster, raftDir, backend);
+      AtomicReference<RaftMember> raftRef = new AtomicReference<>();
+      Headers headers = new Headers(ids.clusterId(), ids.memberId(), () -> {
+        RaftMember r = raftRef.get();
+        return r == null ? 0 : r.term();
+      });
       CommitFeed feed = closer.register(new CommitFeed());
       WatchHub hub = closer.register(new WatchHub(store, headers::at,
           b.maxRequestBytes + EtcdServices.GRPC_OVERHEAD_BYTES, b.progressNotifyInterval));
       Lessor leases = Lessor.open(backend, store);
-      LocalProposer proposer = closer.register(new LocalProposer(store, leases, events -> {
+      RaftMember raft = closer.register(RaftMember.start(cluster, ids, raftDir, backend, store, leases, events -> {
         hub.publish(events);
         feed.publish(events);
       }));
-      closer.register(leases).start(proposer);
+      raftRef.set(raft);
+      raft.onLeadership(() -> leases.promote(cluster.electionTimeout()), leader -> leaderChanged(leader, ids));
+      closer.register(leases).start(raft);
       if (b.compactionMode != null) {
-        closer.register(autoCompactor(b, store, proposer));
+        closer.register(autoCompactor(b, store, raft));
       }
       ExecutorService maintenance = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "dkv-maintenance");
@@ -90,18 +101,23 @@ public final class DkvServer implements AutoCloseable {
       });
       closer.register(() -> awaitShutdown(maintenance)); // a defragment in progress, before the store closes
 
-      EtcdServices.Parts parts = new EtcdServices.Parts(store, backend, proposer, leases, hub,
-          new Locks(proposer, leases, store, feed), new Elections(proposer, leases, store, feed), maintenance,
-          () -> self);
+      EtcdServices.Parts parts = new EtcdServices.Parts(store, backend, raft, leases, hub,
+          new Locks(raft, leases, store, feed), new Elections(raft, leases, store, feed), maintenance,
+          clusterView(raft));
       grpc = serveGrpc(b, EtcdServices.all(parts, headers, b.maxRequestBytes, b.maxTxnOps).stream()
           .map(s -> withMetrics(s, grpcMetrics)).toList());
       closer.register(this::stopServing);
       closer.register(hub); // again: stopping ends the watch streams first, so that gRPC can drain
       endpoint = "http://" + b.host + ":" + grpc.getPort();
-      self = Member.newBuilder().setID(headers.memberId()).setName(b.name)
-          .addAllPeerURLs(b.peerUrls)
+      this.raft = raft;
+      raft.publish(Member.newBuilder().setID(ids.memberId()).setName(b.name)
+          .addAllPeerURLs(cluster.advertisePeerUrls())
           .addAllClientURLs(b.advertiseClientUrls.isEmpty() ? List.of(endpoint) : b.advertiseClientUrls)
-          .build();
+          .build());
+      if (cluster.initialCluster().size() == 1 && !cluster.existing()
+          && !raft.awaitLeader(cluster.electionTimeout().multipliedBy(5))) {
+        log.warn("this single member has not become leader yet");
+      }
       if (metrics != null) {
         addGauges(metrics, store, backend).start();
         log.info("metrics and health on http://{}:{}/metrics and /health", b.metricsHost, metrics.port());
@@ -202,7 +218,11 @@ public final class DkvServer implements AutoCloseable {
 
   private MetricsEndpoint addGauges(MetricsEndpoint endpoint, MvccStore store, Backend backend) {
     return endpoint
-        .gauge("etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.", () -> 1)
+        .gauge("etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.",
+            () -> raft.leaderId() == 0 ? 0 : 1)
+        .gauge("etcd_server_is_leader", "Whether or not this member is a leader. 1 if is, 0 otherwise.",
+            () -> raft.isLeader() ? 1 : 0)
+        .gauge("etcd_server_leader_changes_seen_total", "The number of leader changes seen.", leaderChanges::get)
         .gauge("etcd_debugging_mvcc_current_revision", "The current revision of store.", store::currentRevision)
         .gauge("etcd_debugging_mvcc_compact_revision", "The revision of the last compaction in store.",
             () -> Math.max(0, store.compactRevision()))
@@ -210,24 +230,46 @@ public final class DkvServer implements AutoCloseable {
             backend::size);
   }
 
-  private static AutoCompactor autoCompactor(Builder b, MvccStore store, LocalProposer p) {
+  private final java.util.concurrent.atomic.AtomicLong leaderChanges = new java.util.concurrent.atomic.AtomicLong();
+
+  private void leaderChanged(long leader, RaftMember.Ids ids) {
+    if (leader != 0) {
+      leaderChanges.incrementAndGet();
+    }
+    log.info("leader is now {}{}", leader == 0 ? "unknown" : Long.toHexString(leader),
+        leader == ids.memberId() ? " (this member)" : "");
+  }
+
+  private static EtcdServices.Cluster clusterView(RaftMember raft) {
+    return new EtcdServices.Cluster() {
+      @Override
+      public List<Member> members() {
+        return raft.members();
+      }
+
+      @Override
+      public long leaderId() {
+        return raft.leaderId();
+      }
+
+      @Override
+      public long raftIndex() {
+        return raft.lastIndex();
+      }
+
+      @Override
+      public long appliedIndex() {
+        return raft.appliedIndex();
+      }
+    };
+  }
+
+  private static AutoCompactor autoCompactor(Builder b, MvccStore store, RaftMember p) {
     return switch (b.compactionMode) {
       case PERIODIC -> AutoCompactor.periodic(store, p, AutoCompactor.parsePeriod(b.compactionRetention));
       case REVISION -> AutoCompactor.byRevision(store, p, Long.parseLong(b.compactionRetention),
           b.revisionCompactionInterval);
     };
-  }
-
-  private static long id(Backend backend, String name) {
-    long id = backend.getMeta(name, 0);
-    if (id == 0) {
-      id = new SecureRandom().nextLong() & Long.MAX_VALUE;
-      try (WriteBatch wb = new WriteBatch()) {
-        backend.putMeta(wb, name, id);
-        backend.write(wb, true);
-      }
-    }
-    return id;
   }
 
   /** A builder with etcd's defaults (see {@link Builder}); {@link Builder#start()} starts the server. */
@@ -279,6 +321,13 @@ public final class DkvServer implements AutoCloseable {
     private int port = 2379;
     private List<String> advertiseClientUrls = List.of();
     private List<String> peerUrls = List.of("http://localhost:2380");
+    private String initialCluster;
+    private boolean existing;
+    private String token = ClusterConfig.DEFAULT_TOKEN;
+    private String listenPeerUrl;
+    private Duration electionTimeout = Duration.ofMillis(1000);
+    private Duration heartbeatInterval = Duration.ofMillis(100);
+    private long snapshotCount = 100_000;
     private long maxRequestBytes = 1536 * 1024;
     private int maxTxnOps = 128;
     private CompactionMode compactionMode;
@@ -337,10 +386,91 @@ public final class DkvServer implements AutoCloseable {
       return this;
     }
 
-    /** The peer URLs the member advertises in the member list. */
+    /**
+     * The peer URLs the member advertises to the others (etcd's --initial-advertise-peer-urls; default
+     * {@code http://localhost:2380}).
+     */
     public Builder peerUrls(List<String> urls) {
+      urls.forEach(u -> ClusterConfig.checkPeerUrl(u, "--initial-advertise-peer-urls"));
       this.peerUrls = List.copyOf(urls);
       return this;
+    }
+
+    /**
+     * The initial members, as etcd's --initial-cluster: {@code name=http://host:port,...}, this member's name
+     * among them with its {@link #peerUrls}. Default: this member alone. Used only when the data directory
+     * has no Raft log yet.
+     */
+    public Builder initialCluster(String members) {
+      ClusterConfig.parseInitialCluster(members);
+      this.initialCluster = members;
+      return this;
+    }
+
+    /** Etcd's --initial-cluster-state: {@code new} (form a cluster, the default) or {@code existing} (join). */
+    public Builder initialClusterState(String state) {
+      if (!state.equals("new") && !state.equals("existing")) {
+        throw new IllegalArgumentException("invalid --initial-cluster-state \"" + state
+            + "\": valid values are \"new\", \"existing\"");
+      }
+      this.existing = state.equals("existing");
+      return this;
+    }
+
+    /** Etcd's --initial-cluster-token (default {@code etcd-cluster}), part of every member and cluster id. */
+    public Builder initialClusterToken(String token) {
+      this.token = Objects.requireNonNull(token);
+      return this;
+    }
+
+    /**
+     * Where to listen for the other members (etcd's --listen-peer-urls, {@code http://host:port}). Default:
+     * the host and port of the first {@link #peerUrls} in a cluster of several; alone, a free loopback port.
+     */
+    public Builder listenPeerUrl(String url) {
+      ClusterConfig.checkPeerUrl(url, "--listen-peer-urls");
+      this.listenPeerUrl = url;
+      return this;
+    }
+
+    /** Etcd's --election-timeout (default 1000 ms); at least 5 heartbeat intervals. */
+    public Builder electionTimeout(Duration timeout) {
+      this.electionTimeout = Objects.requireNonNull(timeout);
+      return this;
+    }
+
+    /**
+     * Etcd's --heartbeat-interval (default 100 ms). Ratis's leader sends heartbeats at half the minimum
+     * election timeout, so this is checked against the election timeout as etcd checks it.
+     */
+    public Builder heartbeatInterval(Duration interval) {
+      this.heartbeatInterval = Objects.requireNonNull(interval);
+      return this;
+    }
+
+    /**
+     * Etcd's --snapshot-count (default 100,000): after this many applied entries the state is made durable
+     * and the Raft log before it (but the last 5,000 entries) purged.
+     */
+    public Builder snapshotCount(long count) {
+      this.snapshotCount = count;
+      return this;
+    }
+
+    java.net.URI listenPeerUrl() {
+      if (listenPeerUrl != null) {
+        return java.net.URI.create(listenPeerUrl);
+      }
+      if (initialCluster == null) {
+        return java.net.URI.create("http://127.0.0.1:0");
+      }
+      return java.net.URI.create(peerUrls.get(0));
+    }
+
+    ClusterConfig clusterConfig() {
+      String members = initialCluster != null ? initialCluster : name + "=" + String.join("," + name + "=", peerUrls);
+      return new ClusterConfig(name, ClusterConfig.parseInitialCluster(members), existing, token, peerUrls,
+          listenPeerUrl(), electionTimeout, heartbeatInterval, snapshotCount).validate();
     }
 
     /** The largest write request accepted (default 1.5 MiB, as etcd). */
@@ -404,6 +534,7 @@ public final class DkvServer implements AutoCloseable {
      *     cannot be created, or one in use by another server
      */
     public DkvServer start() throws IOException {
+      clusterConfig(); // the flags' errors before anything starts
       return new DkvServer(this);
     }
   }

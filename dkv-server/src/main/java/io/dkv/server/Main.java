@@ -40,8 +40,37 @@ public final class Main implements Callable<Integer> {
   List<String> advertiseClientUrls = List.of();
 
   @Option(names = "--initial-advertise-peer-urls", split = ",",
-      description = "Peer URLs shown in the member list (default: ${DEFAULT-VALUE}).")
+      description = "This member's peer URLs to advertise to the rest of the cluster (default: ${DEFAULT-VALUE}).")
   List<String> peerUrls = List.of("http://localhost:2380");
+
+  @Option(names = "--listen-peer-urls", split = ",",
+      description = "URL to listen on for peer traffic (default: ${DEFAULT-VALUE}).")
+  List<String> listenPeerUrls = List.of("http://localhost:2380");
+
+  @Option(names = "--initial-cluster",
+      description = "Initial cluster configuration for bootstrapping, name=peerURL,... (default: <name>=<the first "
+          + "--initial-advertise-peer-urls>).")
+  String initialCluster;
+
+  @Option(names = "--initial-cluster-state",
+      description = "Initial cluster state ('new' or 'existing') (default: ${DEFAULT-VALUE}).")
+  String initialClusterState = "new";
+
+  @Option(names = "--initial-cluster-token",
+      description = "Initial cluster token for the cluster during bootstrap (default: ${DEFAULT-VALUE}).")
+  String initialClusterToken = "etcd-cluster";
+
+  @Option(names = "--election-timeout",
+      description = "Time (in milliseconds) for an election to timeout (default: ${DEFAULT-VALUE}).")
+  long electionTimeoutMs = 1000;
+
+  @Option(names = "--snapshot-count",
+      description = "Number of committed transactions to trigger a snapshot to disk (default: ${DEFAULT-VALUE}).")
+  long snapshotCount = 100_000;
+
+  @Option(names = "--heartbeat-interval",
+      description = "Time (in milliseconds) of a heartbeat interval (default: ${DEFAULT-VALUE}).")
+  long heartbeatIntervalMs = 100;
 
   @Option(names = "--max-request-bytes",
       description = "Maximum client request size in bytes the server will accept (default: ${DEFAULT-VALUE}).")
@@ -86,9 +115,21 @@ public final class Main implements Callable<Integer> {
           .port(url.getPort())
           .advertiseClientUrls(advertiseClientUrls)
           .peerUrls(peerUrls)
+          .initialClusterState(initialClusterState)
+          .initialClusterToken(initialClusterToken)
+          .electionTimeout(java.time.Duration.ofMillis(electionTimeoutMs))
+          .heartbeatInterval(java.time.Duration.ofMillis(heartbeatIntervalMs))
+          .snapshotCount(snapshotCount)
           .maxRequestBytes(maxRequestBytes)
           .maxTxnOps(maxTxnOps)
           .progressNotifyInterval(AutoCompactor.parsePeriod(progressNotifyInterval));
+      if (listenPeerUrls.size() != 1) {
+        throw new IllegalArgumentException("exactly one --listen-peer-urls is supported");
+      }
+      b.listenPeerUrl(listenPeerUrls.get(0));
+      if (initialCluster != null) {
+        b.initialCluster(initialCluster);
+      }
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }
@@ -122,6 +163,8 @@ public final class Main implements Callable<Integer> {
     } catch (IOException e) {
       // what a user meets (a busy port, an unusable or locked data directory), named in one line
       return startFailed(e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      return startFailed(e.getMessage(), e); // flags that disagree (e.g. --initial-cluster without --name)
     } catch (RuntimeException e) {
       // anything else (e.g. a corrupt record in the data directory), in one line as well
       return startFailed("cannot start: " + e, e);

@@ -65,9 +65,9 @@ class DkvServerStartFailureTest {
     int port;
     try (DkvServer server = DkvServer.builder().dataDir(data).port(0).metrics("127.0.0.1", 0).start()) {
       port = server.port();
-      assertThrows(IOException.class, () -> Backend.open(data)); // held while it runs
+      assertThrows(IOException.class, () -> Backend.open(data.resolve("member/state"))); // held while it runs
     }
-    try (Backend reopened = Backend.open(data);
+    try (Backend reopened = Backend.open(data.resolve("member/state"));
          ServerSocket again = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.1"))) {
       assertEquals(port, again.getLocalPort());
     }

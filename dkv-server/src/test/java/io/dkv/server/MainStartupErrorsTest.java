@@ -62,8 +62,8 @@ class MainStartupErrorsTest {
     Path data = dir.resolve("data");
     try (DkvServer running = DkvServer.builder().dataDir(data).port(0).start()) {
       Outcome o = runMain("--data-dir", data.toString(), "--listen-client-urls", "http://127.0.0.1:" + freePort());
-      assertEquals(new Outcome(Main.EXIT_START_FAILED,
-          List.of("dkv-server: data directory " + data + " is in use by another dkv-server (its LOCK file is held)")),
+      assertEquals(new Outcome(Main.EXIT_START_FAILED, List.of("dkv-server: data directory "
+          + data.resolve("member").resolve("state") + " is in use by another dkv-server (its LOCK file is held)")),
           o);
     }
   }
@@ -106,6 +106,9 @@ class MainStartupErrorsTest {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), Main.class.getName()));
     cmd.addAll(List.of(args));
+    if (!cmd.contains("--listen-peer-urls")) {
+      cmd.addAll(List.of("--listen-peer-urls", "http://127.0.0.1:" + freePort())); // not etcd's 2380
+    }
     Path out = dir.resolve("out.txt");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
     if (!p.waitFor(60, TimeUnit.SECONDS)) {

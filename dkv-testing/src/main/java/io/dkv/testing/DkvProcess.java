@@ -34,7 +34,12 @@ public final class DkvProcess implements AutoCloseable {
     cmd.addAll(jvmFlags);
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.dkv.server.Main",
         "--data-dir", dataDir.toString(), "--listen-client-urls", "http://127.0.0.1:" + p));
-    cmd.addAll(List.of(serverFlags));
+    List<String> flags = List.of(serverFlags);
+    if (!flags.contains("--listen-peer-urls") && !flags.contains("--initial-cluster")) {
+      String peer = "http://127.0.0.1:" + Ports.freePort();
+      cmd.addAll(List.of("--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer));
+    }
+    cmd.addAll(flags);
     Files.createDirectories(dataDir);
     Path log = dataDir.resolveSibling(dataDir.getFileName() + ".log");
     Process proc = new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -67,6 +72,10 @@ public final class DkvProcess implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
   }
 
   public long pid() {

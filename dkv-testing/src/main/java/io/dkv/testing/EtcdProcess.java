@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * A real etcd, started from the {@code etcd} binary on free loopback ports with a temporary data directory,
- * and removed again on {@link #close()}. Without the binary, {@link #start} skips the calling test with a
+ * and removed again on {@link #close()} (or on a data directory of the caller's, which stays). Without the
+ * binary, {@link #start} skips the calling test with a
  * visible reason, or fails it when the system property {@code etcd.required} is true (as in CI).
  */
 public final class EtcdProcess implements AutoCloseable {
@@ -24,12 +25,14 @@ public final class EtcdProcess implements AutoCloseable {
   private final Path dataDir;
   private final int clientPort;
   private final Path log;
+  private final boolean ownsDir;
 
-  private EtcdProcess(Process process, Path dataDir, int clientPort, Path log) {
+  private EtcdProcess(Process process, Path dataDir, int clientPort, Path log, boolean ownsDir) {
     this.process = process;
     this.dataDir = dataDir;
     this.clientPort = clientPort;
     this.log = log;
+    this.ownsDir = ownsDir;
   }
 
   /** The etcd binary, or null if none is installed. */
@@ -80,12 +83,26 @@ public final class EtcdProcess implements AutoCloseable {
   public static EtcdProcess start(String... extraFlags) throws IOException {
     assumeInstalled();
     Path dir = Files.createTempDirectory("etcd-test");
+    return start(dir, dir.resolve("data"), dir.resolve("etcd.log"), true, extraFlags);
+  }
+
+  /**
+   * Starts etcd on {@code dataDir} (kept on {@link #close()}; a second start on it is a restart), its log next to
+   * it in {@code <dataDir>.etcd.log}.
+   */
+  public static EtcdProcess start(Path dataDir, String... extraFlags) throws IOException {
+    assumeInstalled();
+    return start(dataDir, dataDir, dataDir.resolveSibling(dataDir.getFileName() + ".etcd.log"), false, extraFlags);
+  }
+
+  private static EtcdProcess start(Path dir, Path dataDir, Path log, boolean ownsDir, String... extraFlags)
+      throws IOException {
     for (int attempt = 0; ; attempt++) {
       int client = Ports.freePort();
       int peer = Ports.freePort();
       List<String> cmd = new ArrayList<>(List.of(binary().toString(),
           "--name", "test",
-          "--data-dir", dir.resolve("data").toString(),
+          "--data-dir", dataDir.toString(),
           "--listen-client-urls", "http://127.0.0.1:" + client,
           "--advertise-client-urls", "http://127.0.0.1:" + client,
           "--listen-peer-urls", "http://127.0.0.1:" + peer,
@@ -93,9 +110,9 @@ public final class EtcdProcess implements AutoCloseable {
           "--initial-cluster", "test=http://127.0.0.1:" + peer,
           "--log-level", "error"));
       cmd.addAll(List.of(extraFlags));
-      Path log = dir.resolve("etcd.log");
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-      EtcdProcess etcd = new EtcdProcess(p, dir, client, log);
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+      EtcdProcess etcd = new EtcdProcess(p, dir, client, log, ownsDir);
       if (etcd.awaitReady(Duration.ofSeconds(30))) {
         return etcd;
       }
@@ -141,6 +158,16 @@ public final class EtcdProcess implements AutoCloseable {
     return clientPort;
   }
 
+  /** SIGKILL, and waits for the process to end. */
+  public void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   @Override
   public void close() {
     process.destroy();
@@ -152,7 +179,9 @@ public final class EtcdProcess implements AutoCloseable {
       Thread.currentThread().interrupt();
       process.destroyForcibly();
     }
-    deleteTree(dataDir);
+    if (ownsDir) {
+      deleteTree(dataDir);
+    }
   }
 
   static void deleteTree(Path dir) {

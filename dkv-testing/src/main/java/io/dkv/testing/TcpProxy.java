@@ -35,8 +35,15 @@ public final class TcpProxy implements AutoCloseable {
 
   /** A proxy on a free loopback port forwarding to {@code 127.0.0.1:targetPort}. */
   public TcpProxy(int targetPort) throws IOException {
+    this(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), targetPort);
+  }
+
+  /** A proxy listening on {@code listen} (any local address, e.g. 127.0.1.2) forwarding to 127.0.0.1:targetPort. */
+  public TcpProxy(java.net.InetSocketAddress listen, int targetPort) throws IOException {
     this.targetPort = targetPort;
-    this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    this.server = new ServerSocket();
+    server.setReuseAddress(true);
+    server.bind(listen, 50);
     Thread t = new Thread(this::accept, "tcp-proxy-" + server.getLocalPort());
     t.setDaemon(true);
     t.start();

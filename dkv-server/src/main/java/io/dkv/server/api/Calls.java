@@ -35,6 +35,17 @@ final class Calls {
     }
   }
 
+  /** As {@link #answer}, once {@code barrier} completes (a linearizable read's ReadIndex), or its error. */
+  static <T> void answerAfter(CompletableFuture<Void> barrier, StreamObserver<T> obs, Supplier<T> body) {
+    barrier.whenComplete((v, err) -> {
+      if (err != null) {
+        obs.onError(ErrorStatus.of(err).asRuntimeException());
+      } else {
+        answer(obs, body);
+      }
+    });
+  }
+
   static <R, T> void answerAsync(StreamObserver<T> obs, CompletableFuture<R> future, Function<R, T> finish) {
     answerAsync(obs, future, finish, ErrorStatus::of);
   }

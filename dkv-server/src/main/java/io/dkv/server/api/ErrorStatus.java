@@ -38,6 +38,10 @@ final class ErrorStatus {
       case LEASE_EXISTS -> Status.FAILED_PRECONDITION.withDescription("etcdserver: lease already exists");
       case LEASE_TTL_TOO_LARGE -> Status.OUT_OF_RANGE.withDescription("etcdserver: too large lease TTL");
       case STOPPED -> Status.UNAVAILABLE.withDescription("etcdserver: server stopped");
+      case NO_LEADER -> Status.UNAVAILABLE.withDescription("etcdserver: no leader");
+      case NOT_LEADER -> Status.FAILED_PRECONDITION.withDescription("etcdserver: not leader");
+      case TIMEOUT -> Status.UNAVAILABLE.withDescription("etcdserver: request timed out");
+      case LEADER_CHANGED -> Status.UNAVAILABLE.withDescription("etcdserver: leader changed");
     };
   }
 

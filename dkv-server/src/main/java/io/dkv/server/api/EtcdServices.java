@@ -30,10 +30,25 @@ public final class EtcdServices {
    * The member's parts the services serve.
    *
    * @param maintenance runs whole-store work (hashes, defragment) off the gRPC threads
-   * @param self the member as the Cluster service lists it
+   * @param cluster the member's view of its cluster
    */
   public record Parts(MvccStore store, Backend backend, Proposer proposer, Lessor leases, WatchHub watches,
-      Locks locks, Elections elections, Executor maintenance, Supplier<Member> self) {}
+      Locks locks, Elections elections, Executor maintenance, Cluster cluster) {}
+
+  /** The member's view of its cluster, for the Cluster and Maintenance services. */
+  public interface Cluster {
+    /** The members of the current configuration. */
+    List<Member> members();
+
+    /** The leader's member id, 0 if none is known. */
+    long leaderId();
+
+    /** The index of the last entry in this member's Raft log. */
+    long raftIndex();
+
+    /** The index of the last entry applied on this member. */
+    long appliedIndex();
+  }
 
   /**
    * Every service, with etcd's limits: {@code maxRequestBytes} (--max-request-bytes) and {@code maxTxnOps}
@@ -41,12 +56,14 @@ public final class EtcdServices {
    */
   public static List<ServerServiceDefinition> all(Parts p, Headers headers, long maxRequestBytes, int maxTxnOps) {
     MessageSizeLimit sizeLimit = new MessageSizeLimit(maxRequestBytes);
+    LeaseService lease = new LeaseService(p.leases(), p.proposer(), p.store(), headers);
+    p.proposer().answerLeaderQueries(lease::answerAsLeader);
     return List.of(
         new KvService(p.store(), p.proposer(), headers, p.leases(), maxRequestBytes, maxTxnOps).bindService(),
-        new MaintenanceService(p.store(), p.backend(), headers, p.maintenance()).bindService(),
-        new ClusterService(headers, p.self()).bindService(),
+        new MaintenanceService(p.store(), p.backend(), headers, p.maintenance(), p.cluster()).bindService(),
+        new ClusterService(headers, p.cluster()).bindService(),
         new WatchService(p.watches()).bindService(),
-        new LeaseService(p.leases(), p.proposer(), p.store(), headers).withLeaseLeases(),
+        lease.withLeaseLeases(),
         new LockService(p.locks(), headers).bindService(),
         new ElectionService(p.elections(), headers).bindService())
         .stream().map(s -> ServerInterceptors.intercept(s, sizeLimit)).toList();

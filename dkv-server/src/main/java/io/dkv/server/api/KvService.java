@@ -43,11 +43,35 @@ final class KvService extends KVGrpc.KVImplBase {
 
   @Override
   public void range(RangeRequest r, StreamObserver<RangeResponse> obs) {
-    Calls.answer(obs, () -> {
+    read(r.getSerializable(), obs, () -> {
       RequestChecks.checkRange(r);
       RangeResponse resp = KvOps.range(store.read(), r);
       return resp.toBuilder().setHeader(headers.fill(resp.getHeader())).build();
     });
+  }
+
+  /** A serializable read answers from the local state at once; a linearizable one after a ReadIndex. */
+  private <T> void read(boolean serializable, StreamObserver<T> obs, java.util.function.Supplier<T> body) {
+    if (serializable) {
+      Calls.answer(obs, body);
+    } else {
+      Calls.answerAfter(proposer.readBarrier(), obs, body);
+    }
+  }
+
+  /** Etcd's isTxnSerializable: a read-only txn whose every range is serializable. */
+  private static boolean serializable(TxnRequest t) {
+    for (var op : t.getSuccessList()) {
+      if (!op.getRequestRange().getSerializable()) {
+        return false;
+      }
+    }
+    for (var op : t.getFailureList()) {
+      if (!op.getRequestRange().getSerializable()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override
@@ -65,7 +89,7 @@ final class KvService extends KVGrpc.KVImplBase {
   @Override
   public void txn(TxnRequest r, StreamObserver<TxnResponse> obs) {
     if (KvOps.isReadOnly(r)) {
-      Calls.answer(obs, () -> {
+      read(serializable(r), obs, () -> {
         RequestChecks.checkTxn(r, maxTxnOps);
         return fill(KvOps.readOnlyTxn(store.read(), r));
       });

@@ -16,6 +16,8 @@ import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CompletableFuture;
+import com.google.protobuf.Message;
 import java.security.SecureRandom;
 import java.util.Random;
 
@@ -77,13 +79,27 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
   @Override
   public StreamObserver<LeaseKeepAliveRequest> leaseKeepAlive(StreamObserver<LeaseKeepAliveResponse> obs) {
     return new StreamObserver<>() {
+      private boolean failed; // guarded by obs
+
       @Override
       public void onNext(LeaseKeepAliveRequest r) {
-        long ttl = lessor.renew(r.getID());
-        synchronized (obs) {
-          obs.onNext(LeaseKeepAliveResponse.newBuilder().setHeader(headers.at(store.committedRevision()))
-              .setID(r.getID()).setTTL(ttl).build());
-        }
+        // only the leader knows the leases' deadlines: the others forward it there, as etcd does
+        CompletableFuture<Message> answer = proposer.isLeader()
+            ? CompletableFuture.completedFuture(answerAsLeader(r)) : proposer.askLeader(r);
+        answer.whenComplete((m, err) -> {
+          synchronized (obs) {
+            if (failed) {
+              return;
+            }
+            if (err != null) {
+              failed = true;
+              obs.onError(ErrorStatus.of(err).asRuntimeException());
+            } else {
+              LeaseKeepAliveResponse k = (LeaseKeepAliveResponse) m;
+              obs.onNext(k.toBuilder().setHeader(headers.at(store.committedRevision())).build());
+            }
+          }
+        });
       }
 
       @Override
@@ -92,7 +108,9 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
       @Override
       public void onCompleted() {
         synchronized (obs) {
-          obs.onCompleted();
+          if (!failed) {
+            obs.onCompleted();
+          }
         }
       }
     };
@@ -100,18 +118,30 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
 
   @Override
   public void leaseTimeToLive(LeaseTimeToLiveRequest r, StreamObserver<LeaseTimeToLiveResponse> obs) {
-    Calls.answer(obs, () -> {
-      LeaseTimeToLiveResponse.Builder resp = LeaseTimeToLiveResponse.newBuilder()
-          .setHeader(headers.at(store.committedRevision())).setID(r.getID());
-      Lessor.TimeToLive t = lessor.timeToLive(r.getID());
-      if (t == null) {
-        return resp.setTTL(-1).build();
-      }
-      resp.setTTL(t.ttl()).setGrantedTTL(t.grantedTtl());
-      if (r.getKeys()) {
-        resp.addAllKeys(t.keys());
-      }
-      return resp.build();
-    });
+    CompletableFuture<Message> answer = proposer.isLeader()
+        ? CompletableFuture.supplyAsync(() -> answerAsLeader(r), Runnable::run) : proposer.askLeader(r);
+    Calls.answerAsync(obs, answer, m -> ((LeaseTimeToLiveResponse) m).toBuilder()
+        .setHeader(headers.at(store.committedRevision())).build());
+  }
+
+  /**
+   * The leader's answer to a keep-alive or time-to-live query, its own or one another member forwarded (the
+   * header is filled by the member that answers the client).
+   */
+  public Message answerAsLeader(Message query) {
+    if (query instanceof LeaseKeepAliveRequest r) {
+      return LeaseKeepAliveResponse.newBuilder().setID(r.getID()).setTTL(lessor.renew(r.getID())).build();
+    }
+    LeaseTimeToLiveRequest r = (LeaseTimeToLiveRequest) query;
+    LeaseTimeToLiveResponse.Builder resp = LeaseTimeToLiveResponse.newBuilder().setID(r.getID());
+    Lessor.TimeToLive t = lessor.timeToLive(r.getID());
+    if (t == null) {
+      return resp.setTTL(-1).build();
+    }
+    resp.setTTL(t.ttl()).setGrantedTTL(t.grantedTtl());
+    if (r.getKeys()) {
+      resp.addAllKeys(t.keys());
+    }
+    return resp.build();
   }
 }

@@ -26,13 +26,16 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   private final MvccStore store;
   private final Backend backend;
   private final Headers headers;
+  private final EtcdServices.Cluster cluster;
   private final Executor slow;
 
   /**
    * {@code slow} runs the calls that scan or rewrite the whole store (hash, hashKV, defragment), so they never
    * hold a gRPC event-loop thread.
    */
-  MaintenanceService(MvccStore store, Backend backend, Headers headers, Executor slow) {
+  MaintenanceService(MvccStore store, Backend backend, Headers headers, Executor slow,
+      EtcdServices.Cluster cluster) {
+    this.cluster = cluster;
     this.store = store;
     this.backend = backend;
     this.headers = headers;
@@ -45,16 +48,16 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   @Override
   public void status(StatusRequest request, StreamObserver<StatusResponse> obs) {
     Calls.answer(obs, () -> {
-      long index = store.appliedIndex(); // one member: everything in the log is applied
+      long applied = cluster.appliedIndex();
       return StatusResponse.newBuilder()
           .setHeader(headers.at(store.committedRevision()))
           .setVersion(ETCD_VERSION)
           .setDbSize(backend.size())
-          .setLeader(headers.memberId())
-          .setRaftIndex(index)
+          .setLeader(cluster.leaderId())
+          .setRaftIndex(cluster.raftIndex())
           .setRaftTerm(headers.raftTerm())
           .setUnknownFields(UnknownFieldSet.newBuilder().addField(RAFT_APPLIED_INDEX_FIELD,
-              UnknownFieldSet.Field.newBuilder().addVarint(index).build()).build())
+              UnknownFieldSet.Field.newBuilder().addVarint(applied).build()).build())
           .build();
     });
   }

@@ -19,20 +19,20 @@ import io.etcd.jetcd.api.TxnRequest;
  * The state machine: applies one write request to the store, deterministically (no clock, no randomness),
  * so the same requests in the same order always give the same state. Single-threaded.
  */
-final class Applier {
+public final class Applier {
 
   /** A request's response, and the storage compaction it scheduled, if any. */
-  record Applied(Message response, Compaction compaction, boolean waitForCompaction) {}
+  public record Applied(Message response, Compaction compaction, boolean waitForCompaction) {}
 
   private final MvccStore store;
   private final LeaseState leases;
 
-  Applier(MvccStore store, LeaseState leases) {
+  public Applier(MvccStore store, LeaseState leases) {
     this.store = store;
     this.leases = leases;
   }
 
-  Applied apply(Message request) {
+  public Applied apply(Message request) {
     int before = store.uncommittedEventCount();
     Applied applied = applyRequest(request);
     if (store.uncommittedEventCount() > before) {

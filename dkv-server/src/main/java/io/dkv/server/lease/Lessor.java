@@ -127,9 +127,24 @@ public final class Lessor implements LeaseState, AutoCloseable {
     queue.add(lease.id, deadline);
   }
 
-  /** Proposes a revoke for every lease past its deadline; returns how many. */
+  /**
+   * This member has become the leader: every lease gets its full TTL again from now plus {@code extend}
+   * (etcd's rule: the election timeout), since the old leader's keep-alives are not known here.
+   */
+  public void promote(java.time.Duration extend) {
+    long now = clock.getAsLong() + extend.toNanos();
+    for (Lease lease : leases.values()) {
+      schedule(lease, now);
+    }
+    log.info("leading: {} leases renewed for their TTL plus {} ms", leases.size(), extend.toMillis());
+  }
+
+  /** Proposes a revoke for every lease past its deadline (only on the leader); returns how many. */
   int expire() {
     int n = 0;
+    if (!proposer.isLeader()) {
+      return 0;
+    }
     try {
       for (ExpiryQueue.Due due : queue.pollDue(clock.getAsLong())) {
         Lease lease = leases.get(due.id());

@@ -19,7 +19,11 @@ public enum EtcdError {
   LEASE_NOT_FOUND("lease not found"),
   LEASE_EXISTS("lease already exists"),
   LEASE_TTL_TOO_LARGE("too large lease TTL"),
-  STOPPED("server stopped");
+  STOPPED("server stopped"),
+  NO_LEADER("no leader"),
+  NOT_LEADER("not leader"),
+  TIMEOUT("request timed out"),
+  LEADER_CHANGED("leader changed");
 
   private final String text;
 

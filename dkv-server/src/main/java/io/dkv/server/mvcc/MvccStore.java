@@ -29,7 +29,8 @@ public final class MvccStore {
   private static final Logger log = LoggerFactory.getLogger(MvccStore.class);
 
   static final String META_CURRENT_REV = "currentRev";
-  static final String META_APPLIED_INDEX = "appliedIndex";
+  static final String META_APPLIED_INDEX = "raftAppliedIndex";
+  static final String META_APPLIED_TERM = "raftAppliedTerm";
   static final String META_SCHEDULED_COMPACT = "scheduledCompactRev";
   static final String META_FINISHED_COMPACT = "finishedCompactRev";
 
@@ -39,6 +40,7 @@ public final class MvccStore {
   private volatile long committedRev;
   private volatile long compactRev;
   private volatile long appliedIndex;
+  private volatile long appliedTerm;
 
   // writer state
   private long currentRev;
@@ -58,6 +60,7 @@ public final class MvccStore {
     MvccStore s = new MvccStore(backend);
     s.currentRev = backend.getMeta(META_CURRENT_REV, 1);
     s.appliedIndex = backend.getMeta(META_APPLIED_INDEX, 0);
+    s.appliedTerm = backend.getMeta(META_APPLIED_TERM, 0);
     long[] restored = {0};
     backend.scanKv(Revision.startKey(0), null, (k, v) -> {
       s.restore(Revision.fromKey(k), Revision.isTombstone(k), parse(v));
@@ -105,9 +108,14 @@ public final class MvccStore {
     return compactRev;
   }
 
-  /** How many commands have been applied, over the store's life. */
+  /** The Raft log index of the last command whose effect is committed here (0: none). */
   public long appliedIndex() {
     return appliedIndex;
+  }
+
+  /** The Raft term of the entry at {@link #appliedIndex()}. */
+  public long appliedTerm() {
+    return appliedTerm;
   }
 
   /**
@@ -288,16 +296,21 @@ public final class MvccStore {
   }
 
   /**
-   * Makes everything written since the last commit durable with one synced write, then publishes it to
-   * readers (writer thread only). Returns the events of the writes committed, in revision order.
+   * Writes everything written since the last commit in one atomic batch together with the Raft log position
+   * ({@code index}, {@code term}) of the last command it holds, then publishes it to readers (writer thread
+   * only). The batch is not synced: the Raft log is the durable record, and after a crash the commands after
+   * the stored position are applied again from it. Returns the events of the writes committed, in revision
+   * order.
    */
-  public List<Event> commit(long appliedCommands) {
-    appliedIndex += appliedCommands;
+  public List<Event> commit(long index, long term) {
+    appliedIndex = index;
+    appliedTerm = term;
     backend.putMeta(batch, META_CURRENT_REV, currentRev);
-    backend.putMeta(batch, META_APPLIED_INDEX, appliedIndex);
+    backend.putMeta(batch, META_APPLIED_INDEX, index);
+    backend.putMeta(batch, META_APPLIED_TERM, term);
     try (WriteBatch b = batch) {
       batch = new WriteBatch();
-      backend.write(b, true);
+      backend.write(b, false);
     }
     pending.clear();
     committedRev = currentRev;

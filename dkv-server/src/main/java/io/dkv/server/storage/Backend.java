@@ -78,11 +78,7 @@ public final class Backend implements AutoCloseable {
    * when it cannot be created or written, or when another process (another dkv-server) holds its lock.
    */
   public static Backend open(Path dir) throws IOException {
-    try {
-      Files.createDirectories(dir);
-    } catch (FileSystemException e) {
-      throw new IOException("cannot create data directory " + dir + ": " + reason(e), e);
-    }
+    createDirectories(dir);
     try {
       return new Backend(dir);
     } catch (RocksDBException e) {
@@ -96,6 +92,15 @@ public final class Backend implements AutoCloseable {
         throw new IOException("cannot open data directory " + dir + ": permission denied", e);
       }
       throw new IOException("cannot open data directory " + dir + ": " + m, e);
+    }
+  }
+
+  /** Creates {@code dir} and its parents; fails with a one-line message naming it. */
+  public static void createDirectories(Path dir) throws IOException {
+    try {
+      Files.createDirectories(dir);
+    } catch (FileSystemException e) {
+      throw new IOException("cannot create data directory " + dir + ": " + reason(e), e);
     }
   }
 
@@ -151,6 +156,32 @@ public final class Backend implements AutoCloseable {
   public void putMeta(WriteBatch batch, String name, long value) {
     try {
       batch.put(meta, name.getBytes(StandardCharsets.UTF_8), ByteBuffer.allocate(8).putLong(value).array());
+    } catch (RocksDBException e) {
+      throw new StorageException(e);
+    }
+  }
+
+  /** Stores a meta record of bytes in {@code batch}. */
+  public void putMetaBytes(WriteBatch batch, String name, byte[] value) {
+    try {
+      batch.put(meta, name.getBytes(StandardCharsets.UTF_8), value);
+    } catch (RocksDBException e) {
+      throw new StorageException(e);
+    }
+  }
+
+  /** Visits every meta record whose name starts with {@code prefix} (name, value), in name order. */
+  public void scanMeta(String prefix, java.util.function.BiConsumer<String, byte[]> visitor) {
+    byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
+    try (RocksIterator it = db.newIterator(meta)) {
+      for (it.seek(p); it.isValid(); it.next()) {
+        String name = new String(it.key(), StandardCharsets.UTF_8);
+        if (!name.startsWith(prefix)) {
+          break;
+        }
+        visitor.accept(name, it.value());
+      }
+      it.status();
     } catch (RocksDBException e) {
       throw new StorageException(e);
     }
@@ -235,6 +266,16 @@ public final class Backend implements AutoCloseable {
   @FunctionalInterface
   public interface KvVisitor {
     boolean visit(byte[] revKey, byte[] value);
+  }
+
+  /** Makes everything written so far durable: the memory tables flushed to synced files, the WAL synced. */
+  public void flush() {
+    try (org.rocksdb.FlushOptions o = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
+      db.flush(o, List.of(kv, meta, lease));
+      db.syncWal();
+    } catch (RocksDBException e) {
+      throw new StorageException(e);
+    }
   }
 
   /** Rewrites the data files, dropping deleted entries (etcd's defragment). */

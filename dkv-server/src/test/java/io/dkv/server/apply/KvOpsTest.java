@@ -61,7 +61,7 @@ class KvOpsTest {
       return f.apply(txn);
     } finally {
       txn.end();
-      store.commit(1);
+      store.commit(store.appliedIndex() + 1, 1);
     }
   }
 

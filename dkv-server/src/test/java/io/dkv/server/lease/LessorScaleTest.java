@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import io.dkv.server.apply.LocalProposer;
 import io.dkv.server.mvcc.MvccStore;
 import io.dkv.server.storage.Backend;
 import io.etcd.jetcd.api.LeaseGrantRequest;
@@ -38,7 +37,7 @@ class LessorScaleTest {
     try (Backend backend = Backend.open(dir)) {
       MvccStore store = MvccStore.open(backend);
       Lessor lessor = Lessor.open(backend, store, clock::get);
-      try (LocalProposer proposer = new LocalProposer(store, lessor, events -> { })) {
+      try (DirectProposer proposer = new DirectProposer(store, lessor)) {
         lessor.proposeTo(proposer);
         List<CompletableFuture<?>> grants = new ArrayList<>();
         for (int i = 0; i < LEASES; i++) {

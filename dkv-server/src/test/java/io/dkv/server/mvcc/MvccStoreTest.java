@@ -115,7 +115,7 @@ class MvccStoreTest {
     }
 
     void commit() {
-      store.commit(uncommitted);
+      store.commit(store.appliedIndex() + uncommitted, 1);
       uncommitted = 0;
     }
 

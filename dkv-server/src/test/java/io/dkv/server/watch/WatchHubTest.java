@@ -118,7 +118,7 @@ class WatchHubTest {
     MvccStore.WriteTxn txn = store.write();
     long rev = txn.put(key, bs("v" + store.currentRevision()), 0);
     txn.end();
-    publish(store.commit(1));
+    publish(store.commit(store.appliedIndex() + 1, 1));
     return rev;
   }
 
@@ -168,7 +168,7 @@ class WatchHubTest {
     txn.put(bs("k/b"), bs("2"), 0);
     txn.put(bs("other"), bs("3"), 0);
     txn.end();
-    publish(store.commit(1));
+    publish(store.commit(store.appliedIndex() + 1, 1));
 
     await().until(() -> c.responses.size() == 2);
     WatchResponse r = c.responses.get(1);
@@ -231,7 +231,7 @@ class WatchHubTest {
     }
     long compactAt = store.currentRevision() - 1;
     Compaction compaction = store.compact(compactAt);
-    store.commit(1);
+    store.commit(store.appliedIndex() + 1, 1);
     compaction.run();
 
     Client c = new Client();
@@ -256,7 +256,7 @@ class WatchHubTest {
     txn.deleteRange(bs("k/a"), ByteString.EMPTY);
     txn.end();
     long delete = txn.rev();
-    publish(store.commit(1));
+    publish(store.commit(store.appliedIndex() + 1, 1));
     await().until(() -> c.eventRevisions(1).size() == 2);
     assertEquals(List.of(delete), c.eventRevisions(0));
     assertEquals(List.of(put, delete), c.eventRevisions(1));

@@ -1,0 +1,79 @@
+package io.dkv.server.raft;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import io.dkv.server.mvcc.EtcdError;
+import io.etcd.jetcd.api.CompactionRequest;
+import io.etcd.jetcd.api.CompactionResponse;
+import io.etcd.jetcd.api.DeleteRangeRequest;
+import io.etcd.jetcd.api.DeleteRangeResponse;
+import io.etcd.jetcd.api.LeaseGrantRequest;
+import io.etcd.jetcd.api.LeaseGrantResponse;
+import io.etcd.jetcd.api.LeaseRevokeRequest;
+import io.etcd.jetcd.api.LeaseRevokeResponse;
+import io.etcd.jetcd.api.Member;
+import io.etcd.jetcd.api.PutRequest;
+import io.etcd.jetcd.api.PutResponse;
+import io.etcd.jetcd.api.TxnRequest;
+import io.etcd.jetcd.api.TxnResponse;
+import java.util.List;
+
+/**
+ * How commands and their answers travel in the Raft log and between members: one tag byte naming the message
+ * type, then the message's protobuf bytes. An answer that is an etcd error is the tag {@code ERROR} followed by
+ * the error's name. The tags are part of the log format: never renumber them.
+ */
+final class Commands {
+
+  private static final List<Class<? extends Message>> TYPES = List.of(
+      PutRequest.class, DeleteRangeRequest.class, TxnRequest.class, CompactionRequest.class,
+      LeaseGrantRequest.class, LeaseRevokeRequest.class, Member.class,
+      PutResponse.class, DeleteRangeResponse.class, TxnResponse.class, CompactionResponse.class,
+      LeaseGrantResponse.class, LeaseRevokeResponse.class);
+  private static final List<Message> PROTOTYPES = List.of(
+      PutRequest.getDefaultInstance(), DeleteRangeRequest.getDefaultInstance(), TxnRequest.getDefaultInstance(),
+      CompactionRequest.getDefaultInstance(), LeaseGrantRequest.getDefaultInstance(),
+      LeaseRevokeRequest.getDefaultInstance(), Member.getDefaultInstance(),
+      PutResponse.getDefaultInstance(), DeleteRangeResponse.getDefaultInstance(), TxnResponse.getDefaultInstance(),
+      CompactionResponse.getDefaultInstance(), LeaseGrantResponse.getDefaultInstance(),
+      LeaseRevokeResponse.getDefaultInstance());
+  private static final byte ERROR = (byte) 0x7f;
+
+  private Commands() {}
+
+  /** The tagged bytes of {@code m}. */
+  static ByteString encode(Message m) {
+    int tag = TYPES.indexOf(m.getClass());
+    if (tag < 0) {
+      throw new IllegalArgumentException("not a replicated message: " + m.getClass().getSimpleName());
+    }
+    return ByteString.copyFrom(new byte[] {(byte) tag}).concat(m.toByteString());
+  }
+
+  /** The tagged bytes of an etcd error answer. */
+  static ByteString encodeError(EtcdError e) {
+    return ByteString.copyFrom(new byte[] {ERROR}).concat(ByteString.copyFromUtf8(e.name()));
+  }
+
+  /** The error an answer carries, or null if it carries a message. */
+  static EtcdError error(ByteString b) {
+    return !b.isEmpty() && b.byteAt(0) == ERROR ? EtcdError.valueOf(b.substring(1).toStringUtf8()) : null;
+  }
+
+  /**
+   * The message of tagged bytes.
+   *
+   * @throws IllegalStateException if the bytes are not a message this version wrote (a damaged log entry)
+   */
+  static Message decode(ByteString b) {
+    if (b.isEmpty() || b.byteAt(0) < 0 || b.byteAt(0) >= TYPES.size()) {
+      throw new IllegalStateException("unknown command tag " + (b.isEmpty() ? "(empty)" : b.byteAt(0)));
+    }
+    try {
+      return PROTOTYPES.get(b.byteAt(0)).getParserForType().parseFrom(b.substring(1));
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("undecodable " + TYPES.get(b.byteAt(0)).getSimpleName(), e);
+    }
+  }
+}

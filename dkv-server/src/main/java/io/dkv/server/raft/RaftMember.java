@@ -1,0 +1,487 @@
+package io.dkv.server.raft;
+
+import com.google.protobuf.ByteString;
+import io.dkv.server.apply.Applier;
+import io.dkv.server.apply.LeaseState;
+import io.dkv.server.apply.Proposer;
+import io.dkv.server.mvcc.EtcdError;
+import io.dkv.server.mvcc.EtcdException;
+import io.dkv.server.mvcc.MvccStore;
+import io.dkv.server.storage.Backend;
+import io.etcd.jetcd.api.Event;
+import io.etcd.jetcd.api.Member;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This member of a Raft cluster on Apache Ratis, as the {@link Proposer} of the write path: a write proposed
+ * here is sent to the leader (directly when that is this member), committed by a quorum, applied on every
+ * member by {@link DkvStateMachine}, and answered here once this member has applied it too. A single server
+ * is a one-member cluster: the same code path.
+ */
+public final class RaftMember implements Proposer {
+
+  private static final Logger log = LoggerFactory.getLogger(RaftMember.class);
+  private static final String META_CLUSTER_ID = "clusterId";
+  private static final String META_MEMBER_ID = "memberId";
+
+  private final RaftServer server;
+  private final RaftGroupId groupId;
+  private final RaftPeerId selfId;
+  private final long memberId;
+  private final long clusterId;
+  private final DkvStateMachine stateMachine;
+  private final Members members;
+  private final RaftClient client;
+  private final ClientId localClient = ClientId.randomId();
+  private final AtomicLong callIds = new AtomicLong();
+  private final Duration requestTimeout;
+  private final ScheduledExecutorService retries;
+  private final InetSocketAddress peerAddress;
+  private volatile Member self;
+  private volatile boolean closed;
+
+  /** This member's and its cluster's ids: stored with the state, or (for a new member) derived from the flags. */
+  public record Ids(long memberId, long clusterId) {}
+
+  /**
+   * The ids of the member whose state is in {@code backend} and whose log is in {@code raftDir}: the stored
+   * ones, or for a member without a log, the ones etcd derives from {@code cfg} (then stored).
+   */
+  public static Ids ids(ClusterConfig cfg, Path raftDir, Backend backend) throws IOException {
+    long storedMember = backend.getMeta(META_MEMBER_ID, 0);
+    if (storedMember != 0 && hasLog(raftDir)) {
+      return new Ids(storedMember, backend.getMeta(META_CLUSTER_ID, 0));
+    }
+    Ids ids = new Ids(cfg.memberId(cfg.name()), cfg.clusterId());
+    try (org.rocksdb.WriteBatch wb = new org.rocksdb.WriteBatch()) {
+      backend.putMeta(wb, META_MEMBER_ID, ids.memberId());
+      backend.putMeta(wb, META_CLUSTER_ID, ids.clusterId());
+      backend.write(wb, true);
+    }
+    return ids;
+  }
+
+  private static boolean hasLog(Path raftDir) throws IOException {
+    return Files.isDirectory(raftDir) && !isEmpty(raftDir);
+  }
+
+  private RaftMember(ClusterConfig cfg, Ids ids, Path raftDir, Backend backend, MvccStore store,
+      LeaseState leases, Consumer<List<Event>> committed) throws IOException {
+    boolean fresh = !hasLog(raftDir);
+    this.memberId = ids.memberId();
+    this.clusterId = ids.clusterId();
+    this.groupId = RaftGroupId.valueOf(new UUID(clusterId, clusterId));
+    this.selfId = RaftPeerId.valueOf(MemberIds.hex(memberId));
+    this.requestTimeout = Duration.ofSeconds(5).plus(cfg.electionTimeout().multipliedBy(2)); // etcd's ReqTimeout
+    this.members = Members.load(backend);
+
+    List<RaftPeer> initial = new ArrayList<>();
+    for (Map.Entry<String, List<String>> m : cfg.initialCluster().entrySet()) {
+      initial.add(peer(cfg.memberId(m.getKey()), m.getValue().get(0)));
+    }
+    // a member joining a running cluster starts without a configuration and waits to be added; a member with
+    // a log takes its configuration from the log, whatever the flags say (as etcd)
+    List<RaftPeer> peers = fresh && !cfg.existing() ? initial : List.of();
+    RaftGroup group = RaftGroup.valueOf(groupId, peers);
+    RaftProperties props = properties(cfg, raftDir);
+    this.stateMachine = new DkvStateMachine(backend, store, new Applier(store, leases), members, committed);
+    Files.createDirectories(raftDir);
+    this.server = RaftServer.newBuilder()
+        .setServerId(selfId)
+        .setGroup(group)
+        .setProperties(props)
+        .setStateMachine(stateMachine)
+        .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
+        .build();
+    server.start();
+    this.peerAddress = server.getServerRpc().getInetSocketAddress();
+    List<RaftPeer> clientPeers = new ArrayList<>();
+    var current = division().getRaftConf().getAllPeers();
+    for (RaftPeer p : current.isEmpty() ? initial : current) {
+      clientPeers.add(p.getId().equals(selfId)
+          ? RaftPeer.newBuilder(p).setAddress(peerAddress.getHostString() + ":" + peerAddress.getPort()).build()
+          : p);
+    }
+    RaftProperties clientProps = new RaftProperties();
+    RaftClientConfigKeys.Rpc.setRequestTimeout(clientProps, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+    this.client = RaftClient.newBuilder()
+        .setProperties(clientProps)
+        .setRaftGroup(RaftGroup.valueOf(groupId, clientPeers))
+        .setLeaderId(null)
+        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+            (int) Math.max(1, requestTimeout.toMillis() / 100), TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+        .build();
+    this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "dkv-raft-retry");
+      t.setDaemon(true);
+      return t;
+    });
+    log.info("member {} ({}) of cluster {}: peers on {}, {} member(s) in its configuration",
+        MemberIds.hex(memberId), cfg.name(), MemberIds.hex(clusterId), peerAddress, current.size());
+  }
+
+  /**
+   * Starts this member on {@code raftDir} (the Raft log and its metadata) over the state in {@code backend}.
+   */
+  public static RaftMember start(ClusterConfig cfg, Ids ids, Path raftDir, Backend backend, MvccStore store,
+      LeaseState leases, Consumer<List<Event>> committed) throws IOException {
+    return new RaftMember(cfg, ids, raftDir, backend, store, leases, committed);
+  }
+
+  private static boolean isEmpty(Path dir) throws IOException {
+    try (var s = Files.list(dir)) {
+      return s.findAny().isEmpty();
+    }
+  }
+
+  private static RaftPeer peer(long id, String peerUrl) {
+    java.net.URI u = java.net.URI.create(peerUrl);
+    return RaftPeer.newBuilder().setId(MemberIds.hex(id)).setAddress(u.getHost() + ":" + u.getPort()).build();
+  }
+
+  private static RaftProperties properties(ClusterConfig cfg, Path raftDir) {
+    RaftProperties p = new RaftProperties();
+    RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
+    GrpcConfigKeys.Server.setHost(p, cfg.listenPeer().getHost());
+    GrpcConfigKeys.Server.setPort(p, cfg.listenPeer().getPort());
+    long election = cfg.electionTimeout().toMillis();
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(election, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(2 * election, TimeUnit.MILLISECONDS));
+    if (cfg.initialCluster().size() == 1 && !cfg.existing()) {
+      // alone, nobody else can win an election: do not wait a whole timeout to lead
+      RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, TimeDuration.valueOf(10, TimeUnit.MILLISECONDS));
+      RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, TimeDuration.valueOf(20, TimeUnit.MILLISECONDS));
+    }
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, cfg.snapshotCount());
+    // keep etcd's 5,000 entries behind each snapshot for followers that lag a little
+    RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, 5000);
+    RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, false);
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
+    // the entries a lagging follower may still need, not Ratis's 200 MB default: the state is in RocksDB
+    RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
+    RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("16MB"));
+    // no commit-index entries between the commands: etcd's raft index counts commands and configuration only
+    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
+    RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.EXCEPTION);
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf("8MB")); // above etcd's largest request
+    return p;
+  }
+
+  /** This member's id (etcd's member id). */
+  public long memberId() {
+    return memberId;
+  }
+
+  /** The cluster's id (etcd's cluster id). */
+  public long clusterId() {
+    return clusterId;
+  }
+
+  /** Where the peer listener is bound. */
+  public InetSocketAddress peerAddress() {
+    return peerAddress;
+  }
+
+  private RaftServer.Division division() {
+    try {
+      return server.getDivision(groupId);
+    } catch (IOException e) {
+      throw new IllegalStateException("Raft group " + groupId + " is not on this server", e);
+    }
+  }
+
+  @Override
+  public boolean isLeader() {
+    return division().getInfo().isLeader();
+  }
+
+  /** The leader's member id, or 0 if none is known. */
+  public long leaderId() {
+    RaftPeerId leader = division().getInfo().getLeaderId();
+    return leader == null ? 0 : Long.parseUnsignedLong(leader.toString(), 16);
+  }
+
+  /** The current Raft term. */
+  public long term() {
+    return division().getInfo().getCurrentTerm();
+  }
+
+  /** The index of the last entry in this member's log. */
+  public long lastIndex() {
+    return division().getRaftLog().getLastEntryTermIndex() == null ? 0
+        : division().getRaftLog().getLastEntryTermIndex().getIndex();
+  }
+
+  /** The index of the last entry applied here. */
+  public long appliedIndex() {
+    return stateMachine.applied().get();
+  }
+
+  /** The members of the current configuration, as etcd's MemberList lists them. */
+  public List<Member> members() {
+    List<Member> out = new ArrayList<>();
+    var conf = division().getRaftConf();
+    for (RaftPeer p : conf.getCurrentPeers()) {
+      out.add(member(p, false));
+    }
+    for (RaftPeer p : conf.getCurrentPeers(RaftPeerRole.LISTENER)) {
+      out.add(member(p, true));
+    }
+    return out;
+  }
+
+  private Member member(RaftPeer p, boolean learner) {
+    long id = Long.parseUnsignedLong(p.getId().toString(), 16);
+    Member published = id == memberId && self != null ? self : members.published(id);
+    Member.Builder b = published == null ? Member.newBuilder().setID(id).addPeerURLs("http://" + p.getAddress())
+        : published.toBuilder();
+    return b.setIsLearner(learner).build();
+  }
+
+  /**
+   * Publishes this member's name, peer and client URLs through the log (etcd's member attributes), retrying
+   * until a leader commits it.
+   */
+  public void publish(Member self) {
+    this.self = self;
+    Member current = members.published(memberId);
+    if (self.equals(current)) {
+      return;
+    }
+    propose(self).whenComplete((r, e) -> {
+      if (e != null && !closed) {
+        log.debug("publishing member attributes failed; retrying", e);
+        retries.schedule(() -> publish(self), 200, TimeUnit.MILLISECONDS);
+      }
+    });
+  }
+
+  @Override
+  public void answerLeaderQueries(java.util.function.Function<com.google.protobuf.Message, com.google.protobuf.Message> q) {
+    stateMachine.answerLeaderQueries(m -> {
+      if (!isLeader()) {
+        return Commands.encodeError(EtcdError.NOT_LEADER);
+      }
+      try {
+        return Commands.encode(q.apply(m));
+      } catch (EtcdException e) {
+        return Commands.encodeError(e.error());
+      }
+    });
+  }
+
+  /** Tells {@code onReady} when this member becomes a leader ready to serve, {@code onChange} of any change. */
+  public void onLeadership(Runnable onReady, Consumer<Long> onChange) {
+    stateMachine.onLeadership(new DkvStateMachine.Leadership() {
+      @Override
+      public void ready() {
+        onReady.run();
+      }
+
+      @Override
+      public void changed(RaftPeerId leaderId) {
+        onChange.accept(leaderId == null ? 0 : Long.parseUnsignedLong(leaderId.toString(), 16));
+      }
+    });
+  }
+
+  @Override
+  public CompletableFuture<com.google.protobuf.Message> propose(com.google.protobuf.Message request) {
+    if (closed) {
+      return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
+    }
+    Message m = message(Commands.encode(request));
+    CompletableFuture<RaftClientReply> sent;
+    RaftServer.Division d = division();
+    if (d.getInfo().isLeader() && d.getInfo().isLeaderReady()) {
+      sent = submit(request(m, RaftClientRequest.writeRequestType()))
+          .thenCompose(reply -> reply.getNotLeaderException() != null || reply.getLeaderNotReadyException() != null
+              ? client.async().send(m) : CompletableFuture.completedFuture(reply));
+    } else {
+      sent = client.async().send(m);
+    }
+    return bounded(sent).thenCompose(reply -> {
+      if (!reply.isSuccess()) {
+        throw new CompletionException(failure(reply.getException()));
+      }
+      long index = reply.getLogIndex();
+      ByteString answer = ByteString.copyFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+      return stateMachine.applied().await(index).thenApply(v -> decodeAnswer(answer));
+    });
+  }
+
+  private static com.google.protobuf.Message decodeAnswer(ByteString answer) {
+    if (answer.isEmpty()) {
+      return null;
+    }
+    EtcdError error = Commands.error(answer);
+    if (error != null) {
+      throw error.exception();
+    }
+    return Commands.decode(answer);
+  }
+
+  /**
+   * A linearizable read's barrier (ReadIndex): completes once this member has applied everything the leader
+   * had committed when it was called.
+   */
+  @Override
+  public CompletableFuture<Void> readBarrier() {
+    if (closed) {
+      return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
+    }
+    return bounded(submit(request(Message.EMPTY, RaftClientRequest.readRequestType())))
+        .thenApply(reply -> {
+          if (!reply.isSuccess()) {
+            throw new CompletionException(failure(reply.getException()));
+          }
+          return null;
+        });
+  }
+
+  /** Sends {@code query} to the leader's {@link #answerLeaderQueries} handler and returns its answer. */
+  @Override
+  public CompletableFuture<com.google.protobuf.Message> askLeader(com.google.protobuf.Message query) {
+    RaftPeerId leader = division().getInfo().getLeaderId();
+    if (leader == null) {
+      return CompletableFuture.failedFuture(EtcdError.NO_LEADER.exception());
+    }
+    Message m = message(Commands.encode(query));
+    CompletableFuture<RaftClientReply> sent = leader.equals(selfId)
+        ? submit(request(m, RaftClientRequest.staleReadRequestType(0)))
+        : client.async().sendStaleRead(m, 0, leader);
+    return bounded(sent).thenApply(reply -> {
+      if (!reply.isSuccess()) {
+        throw new CompletionException(failure(reply.getException()));
+      }
+      return decodeAnswer(ByteString.copyFrom(reply.getMessage().getContent().asReadOnlyByteBuffer()));
+    });
+  }
+
+  private <T> CompletableFuture<T> bounded(CompletableFuture<T> f) {
+    return f.orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS).exceptionally(e -> {
+      throw new CompletionException(failure(e));
+    });
+  }
+
+  /** The etcd error a Ratis failure reaches clients as. */
+  private EtcdException failure(Throwable e) {
+    Throwable c = e;
+    while ((c instanceof CompletionException || c instanceof java.util.concurrent.ExecutionException)
+        && c.getCause() != null) {
+      c = c.getCause();
+    }
+    if (c instanceof EtcdException ee) {
+      return ee;
+    }
+    if (closed) {
+      return EtcdError.STOPPED.exception();
+    }
+    if (c instanceof TimeoutException) {
+      return (division().getInfo().getLeaderId() == null ? EtcdError.NO_LEADER : EtcdError.TIMEOUT).exception();
+    }
+    if (c instanceof NotLeaderException) {
+      return EtcdError.LEADER_CHANGED.exception();
+    }
+    log.debug("Raft request failed", c);
+    return (division().getInfo().getLeaderId() == null ? EtcdError.NO_LEADER : EtcdError.TIMEOUT).exception();
+  }
+
+  private CompletableFuture<RaftClientReply> submit(RaftClientRequest request) {
+    try {
+      return server.submitClientRequestAsync(request);
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private RaftClientRequest request(Message m, RaftClientRequest.Type type) {
+    return RaftClientRequest.newBuilder()
+        .setClientId(localClient)
+        .setServerId(selfId)
+        .setGroupId(groupId)
+        .setCallId(callIds.incrementAndGet())
+        .setMessage(m)
+        .setType(type)
+        .build();
+  }
+
+  private static Message message(ByteString b) {
+    return Message.valueOf(UnsafeByteOperations.unsafeWrap(b.asReadOnlyByteBuffer()));
+  }
+
+  /** Waits (up to {@code timeout}) until this member knows a leader; false if none came. */
+  public boolean awaitLeader(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      var info = division().getInfo();
+      if (info.getLeaderId() != null && (!info.isLeader() || info.isLeaderReady())) {
+        return true;
+      }
+      try {
+        Thread.sleep(5); // a start-up poll of Ratis's state, not a test's synchronisation
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    retries.shutdownNow();
+    try {
+      client.close();
+    } catch (IOException e) {
+      log.debug("closing the Raft client", e);
+    }
+    try {
+      server.close();
+    } catch (IOException e) {
+      log.warn("closing the Raft server", e);
+    }
+  }
+}

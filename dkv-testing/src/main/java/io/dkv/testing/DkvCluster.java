@@ -1,0 +1,295 @@
+package io.dkv.testing;
+
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.maintenance.StatusResponse;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.awaitility.Awaitility;
+
+/**
+ * A DKV cluster of {@code n} members, each a dkv-server in a JVM of its own ({@link DkvProcess}) on loopback
+ * (free ports, temporary data directories), formed with etcd's flags; with the faults of {@link FaultyCluster}
+ * but {@link #restartEmpty} (a member replaced needs the membership API, not built yet).
+ *
+ * <p>Partitions: every member advertises its peer URL by name ({@code http://m<j>.dkv:port}), and each member's
+ * JVM resolves those names through a hosts file of its own ({@code -Djdk.net.hosts.file}) to an address of the
+ * 127/8 loopback net that only it uses for that peer, {@code 127.0.<i+1>.<j+1>}, where a {@link TcpProxy} of
+ * the directed link i→j forwards to member j's peer listener. Every link is thus its own proxy, and cutting
+ * member i off is blackholing the links from and to it.
+ */
+public final class DkvCluster implements FaultyCluster {
+
+  private static final List<String> JVM = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
+  private final Path dir;
+  private final int[] clientPorts;
+  private final int[] peerPorts;
+  private final int[] listenPeerPorts;
+  private final TcpProxy[][] links;
+  private final String initialCluster;
+  private final List<String> extraFlags;
+  private final DkvProcess[] members;
+
+  private DkvCluster(Path dir, int n, List<String> extraFlags) throws IOException {
+    this.dir = dir;
+    this.clientPorts = new int[n];
+    this.peerPorts = new int[n];
+    this.listenPeerPorts = new int[n];
+    this.links = new TcpProxy[n][n];
+    List<String> peers = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      clientPorts[i] = Ports.freePort();
+      peerPorts[i] = Ports.freePort();
+      listenPeerPorts[i] = Ports.freePort();
+      peers.add(name(i) + "=" + peerUrl(i));
+    }
+    for (int i = 0; i < n; i++) {
+      StringBuilder hosts = new StringBuilder("127.0.0.1 localhost\n127.0.0.1 " + name(i) + ".dkv\n");
+      for (int j = 0; j < n; j++) {
+        if (i != j) {
+          String address = "127.0." + (i + 1) + "." + (j + 1);
+          links[i][j] = new TcpProxy(new java.net.InetSocketAddress(address, peerPorts[j]), listenPeerPorts[j]);
+          hosts.append(address).append(' ').append(name(j)).append(".dkv\n");
+        }
+      }
+      Files.writeString(hostsFile(i), hosts);
+    }
+    this.initialCluster = String.join(",", peers);
+    this.extraFlags = extraFlags;
+    this.members = new DkvProcess[n];
+  }
+
+  /** Starts {@code n} members and waits until one of them leads and every one answers. */
+  public static DkvCluster start(int n, String... extraFlags) throws IOException {
+    DkvCluster c = new DkvCluster(Files.createTempDirectory("dkv-cluster"), n, List.of(extraFlags));
+    try {
+      List<Thread> starts = new ArrayList<>();
+      IOException[] failure = new IOException[1];
+      for (int i = 0; i < n; i++) {
+        int m = i;
+        Thread t = new Thread(() -> {
+          try {
+            c.launch(m, "new");
+          } catch (IOException e) {
+            failure[0] = e;
+          }
+        });
+        t.start();
+        starts.add(t);
+      }
+      for (Thread t : starts) {
+        t.join();
+      }
+      if (failure[0] != null) {
+        throw failure[0];
+      }
+      c.leader();
+      return c;
+    } catch (IOException | RuntimeException e) {
+      c.close();
+      throw e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      c.close();
+      throw new IOException(e);
+    }
+  }
+
+  private static String name(int i) {
+    return "m" + i;
+  }
+
+  private String peerUrl(int i) {
+    return "http://" + name(i) + ".dkv:" + peerPorts[i];
+  }
+
+  private Path hostsFile(int i) {
+    return dir.resolve(name(i) + ".hosts");
+  }
+
+  private void launch(int i, String state) throws IOException {
+    List<String> flags = new ArrayList<>(List.of("--name", name(i),
+        "--listen-peer-urls", "http://127.0.0.1:" + listenPeerPorts[i],
+        "--initial-advertise-peer-urls", peerUrl(i),
+        "--initial-cluster", initialCluster,
+        "--initial-cluster-state", state,
+        "--initial-cluster-token", "dkv-cluster-test"));
+    flags.addAll(extraFlags);
+    List<String> jvm = new ArrayList<>(JVM);
+    jvm.add("-Djdk.net.hosts.file=" + hostsFile(i));
+    members[i] = DkvProcess.start(dir.resolve(name(i)), clientPorts[i], jvm, flags.toArray(String[]::new));
+  }
+
+  /** How many members the cluster has. */
+  @Override
+  public int size() {
+    return members.length;
+  }
+
+  /** Member {@code i}'s client URL. */
+  @Override
+  public String endpoint(int i) {
+    return "http://127.0.0.1:" + clientPorts[i];
+  }
+
+  /** Member {@code i}'s data directory. */
+  public Path dataDir(int i) {
+    return dir.resolve(name(i));
+  }
+
+  /** The process id of member {@code i}. */
+  public long pid(int i) {
+    return members[i].pid();
+  }
+
+  /** Whether member {@code i}'s process runs. */
+  @Override
+  public boolean isAlive(int i) {
+    return members[i] != null && members[i].isAlive();
+  }
+
+  /** SIGKILL of member {@code i}. */
+  @Override
+  public void kill(int i) {
+    members[i].kill();
+  }
+
+  /** SIGSTOP of member {@code i}. */
+  @Override
+  public void pause(int i) {
+    Signals.send(pid(i), "STOP");
+  }
+
+  /** SIGCONT of member {@code i}. */
+  @Override
+  public void resume(int i) {
+    Signals.send(pid(i), "CONT");
+  }
+
+  /** Starts member {@code i} again on its data directory, after {@link #kill}. */
+  @Override
+  public void restart(int i) throws IOException {
+    if (isAlive(i)) {
+      throw new IllegalStateException("member " + name(i) + " still runs");
+    }
+    launch(i, "existing");
+  }
+
+  @Override
+  public void partition(int i) {
+    for (int j = 0; j < size(); j++) {
+      if (j != i) {
+        links[i][j].blackhole();
+        links[j][i].blackhole();
+      }
+    }
+  }
+
+  /** Ends every partition; the links' connections are dropped so that both sides start clean streams. */
+  @Override
+  public void heal() {
+    for (TcpProxy[] from : links) {
+      for (TcpProxy link : from) {
+        if (link != null) {
+          link.heal();
+          link.dropConnections();
+        }
+      }
+    }
+  }
+
+  /** Not possible yet: replacing a member needs the membership API (MemberRemove, MemberAdd). */
+  @Override
+  public void restartEmpty(int i) {
+    throw new UnsupportedOperationException("a DKV member cannot be replaced on an empty data directory yet");
+  }
+
+  @Override
+  public void awaitHealthy(Duration timeout) {
+    Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() -> {
+      for (int i = 0; i < size(); i++) {
+        if (members[i] != null && !members[i].isAlive()) {
+          throw new IllegalStateException("member " + name(i) + " exited");
+        }
+      }
+      return IntStream.range(0, size()).filter(this::isAlive).allMatch(this::hasLeader);
+    });
+  }
+
+  private boolean hasLeader(int i) {
+    try (Client client = Client.builder().endpoints(endpoint(i)).build()) {
+      return client.getMaintenanceClient().statusMember(endpoint(i)).get(2, TimeUnit.SECONDS).getLeader() != 0;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  /** The index of the member that leads now, as the running members report it; waits up to 30 s for one. */
+  @Override
+  public int leader() {
+    int[] found = {-1};
+    Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
+      found[0] = findLeader();
+      return found[0] >= 0;
+    });
+    return found[0];
+  }
+
+  private int findLeader() {
+    for (int i = 0; i < size(); i++) {
+      if (!isAlive(i)) {
+        continue;
+      }
+      try (Client client = Client.builder().endpoints(endpoint(i)).build()) {
+        StatusResponse s = client.getMaintenanceClient().statusMember(endpoint(i)).get(2, TimeUnit.SECONDS);
+        if (s.getLeader() != 0 && s.getLeader() == s.getHeader().getMemberId()) {
+          return i;
+        }
+      } catch (Exception notNow) {
+        // this member does not answer; ask the next
+      }
+    }
+    return -1;
+  }
+
+  /** Every member's log, for a failure message. */
+  @Override
+  public String logs() {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < size(); i++) {
+      Path log = dir.resolve(name(i) + ".log");
+      try {
+        b.append("--- ").append(name(i)).append('\n').append(Files.exists(log) ? Files.readString(log) : "")
+            .append('\n');
+      } catch (IOException e) {
+        b.append("(cannot read ").append(log).append(")\n");
+      }
+    }
+    return b.toString();
+  }
+
+  /** Stops every member (resuming paused ones) and removes the data directories. */
+  @Override
+  public void close() {
+    for (TcpProxy[] from : links) {
+      for (TcpProxy link : from) {
+        if (link != null) {
+          link.close();
+        }
+      }
+    }
+    for (int i = 0; i < size(); i++) {
+      if (isAlive(i)) {
+        resume(i);
+        kill(i);
+      }
+    }
+    EtcdProcess.deleteTree(dir);
+  }
+}
