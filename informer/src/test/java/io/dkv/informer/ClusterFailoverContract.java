@@ -8,7 +8,7 @@ import io.dkv.client.Codec;
 import io.dkv.client.DkvClient;
 import io.dkv.client.DkvException;
 import io.dkv.client.Versioned;
-import io.dkv.testing.FailoverCluster;
+import io.dkv.testing.FaultyCluster;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.options.GetOption;
@@ -34,22 +34,26 @@ import org.slf4j.LoggerFactory;
  * serving its watch is killed (kill -9), then the one serving it next is paused (SIGSTOP). Each time the informer
  * resumes its watch from its last revision on another member: it never lists again (its source counts the lists),
  * the events it applies are exactly one per revision written (none lost, none twice), and in the end the cache
- * equals the server and every handler saw each key's states in write order. The cluster is behind
- * {@link FailoverCluster}, so the test can run against a DKV cluster too.
+ * equals the server and the handlers saw only states that were written. The cluster is behind
+ * {@link FaultyCluster}: {@code EtcdClusterFailoverTest} runs it on etcd, {@code DkvClusterFailoverTest} on dkv-server.
  */
-class ClusterFailoverTest {
+@org.junit.jupiter.api.TestInstance(org.junit.jupiter.api.TestInstance.Lifecycle.PER_CLASS)
+abstract class ClusterFailoverContract {
 
-  private static final Logger log = LoggerFactory.getLogger(ClusterFailoverTest.class);
+  private static final Logger log = LoggerFactory.getLogger(ClusterFailoverContract.class);
   private static final String PREFIX = "/failover/";
-  private static FailoverCluster cluster;
+  private FaultyCluster cluster;
+
+  /** Starts the cluster the tests of this class share (3 members). */
+  abstract FaultyCluster startCluster() throws java.io.IOException;
 
   @BeforeAll
-  static void startCluster() throws Exception {
-    cluster = FailoverCluster.etcd(3);
+  void start() throws Exception {
+    cluster = startCluster();
   }
 
   @AfterAll
-  static void stopCluster() {
+  void stop() {
     if (cluster != null) {
       cluster.close();
     }
@@ -172,7 +176,9 @@ class ClusterFailoverTest {
         assertEquals(at - listedAt, events(meters), "one event applied per revision written: none lost, none twice");
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertEquals(serverState, handler.current()));
         assertEquals(List.of(), handler.violations());
-        assertEquals(List.of(), handler.notSubsequenceOf(history));
+        // not "in write order": a write whose call failed on a paused member may be applied when the member resumes,
+        // after the writer's later writes (seen on dkv-server: a delete, 12 s late), which linearizability allows
+        assertEquals(List.of(), handler.notWritten(history));
       }
     } finally {
       stop.set(true);
@@ -180,7 +186,7 @@ class ClusterFailoverTest {
         t.join();
       }
       repairs.forEach(Runnable::run);
-      cluster.awaitHealthy();
+      cluster.awaitHealthy(Duration.ofSeconds(30));
     }
   }
 
@@ -219,7 +225,7 @@ class ClusterFailoverTest {
     return n;
   }
 
-  private static void restart(int member) {
+  private void restart(int member) {
     try {
       cluster.restart(member);
     } catch (java.io.IOException e) {

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dkv.client.DkvClient;
 import io.dkv.client.FencingToken;
-import io.dkv.testing.FailoverCluster;
+import io.dkv.testing.FaultyCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,25 +31,29 @@ import org.slf4j.LoggerFactory;
  * member) the leader keeps leading with the same fencing token, and the other never leads. When it does not (the
  * leader's only member is killed) the leadership is handed over: the old leader stops before the new one starts,
  * the new token is larger, and a write fenced by the old token is refused. The cluster is behind
- * {@link FailoverCluster}, so the test can run against a DKV cluster too.
+ * {@link FaultyCluster}: {@code EtcdClusterLeaderElectionTest} runs it on etcd, {@code DkvClusterLeaderElectionTest} on dkv-server.
  */
-class ClusterLeaderElectionTest {
+@org.junit.jupiter.api.TestInstance(org.junit.jupiter.api.TestInstance.Lifecycle.PER_CLASS)
+abstract class ClusterLeaderElectionContract {
 
-  private static final Logger log = LoggerFactory.getLogger(ClusterLeaderElectionTest.class);
+  private static final Logger log = LoggerFactory.getLogger(ClusterLeaderElectionContract.class);
   private static final Duration LEASE = Duration.ofSeconds(5);
   private static final AtomicInteger RUNS = new AtomicInteger();
 
-  private static FailoverCluster cluster;
+  private FaultyCluster cluster;
+
+  /** Starts the cluster the tests of this class share (3 members). */
+  abstract FaultyCluster startCluster() throws java.io.IOException;
   private final List<AutoCloseable> toClose = new ArrayList<>();
   private final List<Runnable> repairs = new ArrayList<>();
 
   @BeforeAll
-  static void startCluster() throws Exception {
-    cluster = FailoverCluster.etcd(3);
+  void start() throws Exception {
+    cluster = startCluster();
   }
 
   @AfterAll
-  static void stopCluster() {
+  void stop() {
     if (cluster != null) {
       cluster.close();
     }
@@ -63,7 +67,7 @@ class ClusterLeaderElectionTest {
     toClose.clear();
     repairs.forEach(Runnable::run);
     repairs.clear();
-    cluster.awaitHealthy();
+    cluster.awaitHealthy(Duration.ofSeconds(30));
   }
 
   /** One candidate process: a client on the given endpoints, an elector and a manager. */
@@ -182,7 +186,7 @@ class ClusterLeaderElectionTest {
     });
   }
 
-  private static void restart(int i) {
+  private void restart(int i) {
     try {
       cluster.restart(i);
     } catch (java.io.IOException e) {

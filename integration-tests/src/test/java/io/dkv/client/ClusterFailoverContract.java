@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.dkv.testing.FailoverCluster;
+import io.dkv.testing.FaultyCluster;
 import io.etcd.jetcd.options.PutOption;
 import java.time.Duration;
 import java.util.List;
@@ -31,25 +31,34 @@ import org.slf4j.LoggerFactory;
  * leader: a server-side leader change too) or stops answering with its connections open (SIGSTOP of the member
  * serving the watch): writes go on through the other members, the watch resumes from its last revision on another
  * member with every revision once, and a lease, a held lock and its fencing survive. The cluster is behind
- * {@link FailoverCluster}, so the same tests can run against a DKV cluster.
+ * {@link FaultyCluster}: {@code EtcdClusterFailoverTest} runs them on etcd, {@code DkvClusterFailoverTest} on dkv-server.
  */
-class ClusterFailoverTest {
+@org.junit.jupiter.api.TestInstance(org.junit.jupiter.api.TestInstance.Lifecycle.PER_CLASS)
+abstract class ClusterFailoverContract {
 
-  private static final Logger log = LoggerFactory.getLogger(ClusterFailoverTest.class);
+  private static final Logger log = LoggerFactory.getLogger(ClusterFailoverContract.class);
   private static final Duration TTL = Duration.ofSeconds(5);
   /** gRPC keep-alive (10 s, its minimum) + its timeout (2 s): when a call stuck on a paused member fails. */
   private static final Duration STUCK_CALL_BOUND = Duration.ofSeconds(12);
 
-  private static FailoverCluster cluster;
+  private FaultyCluster cluster;
+
+  /** Starts the cluster the tests of this class share (3 members). */
+  abstract FaultyCluster startCluster() throws java.io.IOException;
+
+  /** Why a member without a leader does not cancel require-leader watches, if it does not; empty if it does. */
+  java.util.Optional<String> noRequireLeader() {
+    return java.util.Optional.empty();
+  }
   private final List<Runnable> repairs = new CopyOnWriteArrayList<>();
 
   @BeforeAll
-  static void startCluster() throws Exception {
-    cluster = FailoverCluster.etcd(3);
+  void start() throws Exception {
+    cluster = startCluster();
   }
 
   @AfterAll
-  static void stopCluster() {
+  void stop() {
     if (cluster != null) {
       cluster.close();
     }
@@ -59,10 +68,10 @@ class ClusterFailoverTest {
   void repair() {
     repairs.forEach(Runnable::run);
     repairs.clear();
-    cluster.awaitHealthy();
+    cluster.awaitHealthy(Duration.ofSeconds(30));
   }
 
-  private static DkvClient client() {
+  private DkvClient client() {
     return DkvClient.builder().endpoints(cluster.endpoints().toArray(String[]::new))
         .requestTimeout(Duration.ofSeconds(20)).build();
   }
@@ -136,6 +145,7 @@ class ClusterFailoverTest {
 
   @Test
   void aWatchOnAMemberThatLostItsLeaderEnds() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(noRequireLeader().isEmpty(), () -> noRequireLeader().orElseThrow());
     List<String> endpoints = cluster.endpoints();
     try (DkvClient client = DkvClient.connect(endpoints.get(0))) {
       ListWatch<String> source = ListWatch.prefix(client, "leaderless/", Codec.string()).build();
@@ -273,7 +283,7 @@ class ClusterFailoverTest {
   }
 
   /** The index of the member with id {@code memberId}, asked of each member (its Status header). */
-  private static int indexOf(DkvClient client, long memberId) throws Exception {
+  private int indexOf(DkvClient client, long memberId) throws Exception {
     List<String> endpoints = cluster.endpoints();
     for (int i = 0; i < endpoints.size(); i++) {
       long id = client.jetcd().getMaintenanceClient().statusMember(endpoints.get(i)).get(10, TimeUnit.SECONDS)
@@ -285,7 +295,7 @@ class ClusterFailoverTest {
     throw new AssertionError("no member has id " + Long.toHexString(memberId));
   }
 
-  private static void restart(int i) {
+  private void restart(int i) {
     try {
       cluster.restart(i);
     } catch (java.io.IOException e) {
