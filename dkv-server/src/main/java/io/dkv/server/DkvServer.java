@@ -87,9 +87,13 @@ public final class DkvServer implements AutoCloseable {
       RaftMember raft = closer.register(RaftMember.start(cluster, ids, raftDir, backend, store, leases, events -> {
         hub.publish(events);
         feed.publish(events);
+      }, () -> {
+        leases.reload();
+        hub.resync();
       }));
       raftRef.set(raft);
       raft.onLeadership(() -> leases.promote(cluster.electionTimeout()), leader -> leaderChanged(leader, ids));
+
       closer.register(leases).start(raft);
       if (b.compactionMode != null) {
         closer.register(autoCompactor(b, store, raft));

@@ -74,17 +74,32 @@ public final class Lessor implements LeaseState, AutoCloseable {
 
   static Lessor open(Backend backend, MvccStore store, LongSupplier nanoClock) {
     Lessor l = new Lessor(backend, store, nanoClock);
-    long now = nanoClock.getAsLong();
+    l.load();
+    return l;
+  }
+
+  /**
+   * Forgets every lease and loads them again from the backend, after another member's state was installed
+   * (writer thread); each gets its full TTL from now.
+   */
+  public void reload() {
+    leases.clear();
+    keyLease.clear();
+    load();
+  }
+
+  private void load() {
+    long now = clock.getAsLong();
     backend.scanLeases((value, id) -> {
       try {
         Lease lease = new Lease(id, LeaseGrantRequest.parseFrom(value).getTTL());
-        l.schedule(lease, now);
-        l.leases.put(id, lease);
+        schedule(lease, now);
+        leases.put(id, lease);
       } catch (InvalidProtocolBufferException e) {
         throw new IllegalStateException("corrupt lease record " + id, e);
       }
     });
-    if (!l.leases.isEmpty()) {
+    if (!leases.isEmpty()) {
       // attach the keys that name a lease, a page at a time so that a large store is never read whole
       ReadView view = store.read();
       ByteString from = ByteString.copyFrom(new byte[1]);
@@ -92,15 +107,14 @@ public final class Lessor implements LeaseState, AutoCloseable {
       List<KeyValue> page;
       do {
         page = view.range(from, all, RESTORE_PAGE, 0, false).kvs();
-        l.written(page.stream().filter(kv -> kv.getLease() != 0)
+        written(page.stream().filter(kv -> kv.getLease() != 0)
             .map(kv -> Event.newBuilder().setKv(kv).build()).toList());
         if (!page.isEmpty()) {
           from = page.get(page.size() - 1).getKey().concat(ByteString.copyFrom(new byte[1]));
         }
       } while (page.size() == RESTORE_PAGE);
     }
-    log.info("restored {} leases", l.leases.size());
-    return l;
+    log.info("restored {} leases", leases.size());
   }
 
   /** Starts expiring leases: each expired one is proposed to {@code proposer} as a revoke. */

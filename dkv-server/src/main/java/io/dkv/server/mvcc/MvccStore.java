@@ -35,7 +35,7 @@ public final class MvccStore {
   static final String META_FINISHED_COMPACT = "finishedCompactRev";
 
   private final Backend backend;
-  private final TreeIndex index = new TreeIndex();
+  private volatile TreeIndex index = new TreeIndex();
 
   private volatile long committedRev;
   private volatile long compactRev;
@@ -58,23 +58,39 @@ public final class MvccStore {
    */
   public static MvccStore open(Backend backend) {
     MvccStore s = new MvccStore(backend);
-    s.currentRev = backend.getMeta(META_CURRENT_REV, 1);
-    s.appliedIndex = backend.getMeta(META_APPLIED_INDEX, 0);
-    s.appliedTerm = backend.getMeta(META_APPLIED_TERM, 0);
-    long[] restored = {0};
-    backend.scanKv(Revision.startKey(0), null, (k, v) -> {
-      s.restore(Revision.fromKey(k), Revision.isTombstone(k), parse(v));
-      restored[0]++;
-      return true;
-    });
-    s.compactRev = backend.getMeta(META_SCHEDULED_COMPACT, -1);
-    s.committedRev = s.currentRev;
-    log.info("restored {} revisions of {} keys; current revision {}, compacted at {}",
-        restored[0], s.index.size(), s.currentRev, s.compactRev);
+    s.load();
     return s;
   }
 
-  private void restore(Revision rev, boolean tombstone, KeyValue kv) {
+  /**
+   * Reads the whole state again from the backend, after {@link Backend#replaceWith} put another member's state
+   * in place (writer thread, between two commits). Readers meanwhile see the old state or the new one.
+   */
+  public void reload() {
+    pending.clear();
+    batchEvents = new ArrayList<>();
+    load();
+  }
+
+  private void load() {
+    TreeIndex fresh = new TreeIndex();
+    long[] restored = {0};
+    backend.scanKv(Revision.startKey(0), null, (k, v) -> {
+      restore(fresh, Revision.fromKey(k), Revision.isTombstone(k), parse(v));
+      restored[0]++;
+      return true;
+    });
+    currentRev = backend.getMeta(META_CURRENT_REV, 1);
+    appliedIndex = backend.getMeta(META_APPLIED_INDEX, 0);
+    appliedTerm = backend.getMeta(META_APPLIED_TERM, 0);
+    compactRev = backend.getMeta(META_SCHEDULED_COMPACT, -1);
+    index = fresh;
+    committedRev = currentRev;
+    log.info("restored {} revisions of {} keys; current revision {}, compacted at {}",
+        restored[0], fresh.size(), currentRev, compactRev);
+  }
+
+  private static void restore(TreeIndex index, Revision rev, boolean tombstone, KeyValue kv) {
     KeyIndex ki = index.get(kv.getKey());
     if (tombstone) {
       if (ki != null && ki.isLive()) {

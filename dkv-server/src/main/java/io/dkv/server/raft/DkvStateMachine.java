@@ -100,10 +100,32 @@ final class DkvStateMachine extends BaseStateMachine {
     return applied;
   }
 
+  /** What else holds state read from the store and must read it again after a snapshot is installed. */
+  interface StateReplaced {
+    void replaced();
+  }
+
+  private volatile StateReplaced onReplaced = () -> { };
+  private volatile Snapshots snapshots;
+
+  void onStateReplaced(StateReplaced r) {
+    this.onReplaced = r;
+  }
+
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage storage) throws IOException {
-    super.initialize(server, groupId, storage);
-    setLastAppliedTermIndex(TermIndex.valueOf(store.appliedTerm(), stateIndex()));
+    getLifeCycle().startAndTransition(() -> {
+      super.initialize(server, groupId, storage);
+      this.snapshots = new Snapshots(storage.getStorageDir().getStateMachineDir().toPath());
+      setLastAppliedTermIndex(TermIndex.valueOf(store.appliedTerm(), stateIndex()));
+    });
+  }
+
+  /** Ratis is about to install a snapshot: nothing is applied until {@link #reinitialize}. */
+  @Override
+  public void pause() {
+    getLifeCycle().transition(org.apache.ratis.util.LifeCycle.State.PAUSING);
+    getLifeCycle().transition(org.apache.ratis.util.LifeCycle.State.PAUSED);
   }
 
   /** Ratis counts log indexes from 0; a store that never applied anything is at index -1 for it. */
@@ -111,25 +133,22 @@ final class DkvStateMachine extends BaseStateMachine {
     return store.appliedIndex() == 0 && store.appliedTerm() == 0 ? -1 : store.appliedIndex();
   }
 
-  /** The stored state is the snapshot: Ratis replays the log after it. */
+  /**
+   * The latest RocksDB checkpoint, which Ratis sends to a member behind the leader's log; before the first one,
+   * the stored state itself (no files: the log has not been purged, so nobody needs them). Ratis replays the
+   * log after it; entries the stored state already holds are skipped.
+   */
   @Override
   public SnapshotInfo getLatestSnapshot() {
+    SnapshotInfo latest = snapshots == null ? null : snapshots.latest();
+    if (latest != null) {
+      return latest;
+    }
     long index = stateIndex();
     if (index < 0) {
       return null;
     }
-    TermIndex at = TermIndex.valueOf(store.appliedTerm(), index);
-    return new SnapshotInfo() {
-      @Override
-      public TermIndex getTermIndex() {
-        return at;
-      }
-
-      @Override
-      public List<org.apache.ratis.server.storage.FileInfo> getFiles() {
-        return List.of();
-      }
-    };
+    return new org.apache.ratis.statemachine.impl.FileListSnapshotInfo(List.of(), store.appliedTerm(), index);
   }
 
   /**
@@ -137,24 +156,41 @@ final class DkvStateMachine extends BaseStateMachine {
    * durable, so that the log before it can be purged.
    */
   @Override
-  public long takeSnapshot() {
-    backend.flush();
+  public long takeSnapshot() throws IOException {
     long index = stateIndex();
-    log.info("state durable at log index {}; the log before it may be purged", index);
+    if (index < 0) {
+      return index;
+    }
+    backend.flush();
+    snapshots.take(backend, store.appliedTerm(), index);
+    log.info("snapshot at log index {} (revision {}); the log before it may be purged", index,
+        store.committedRevision());
     return index;
   }
 
   /**
-   * The leader has purged the entries this member still needs. Installing the leader's state is not built yet:
-   * refuse, loudly, rather than serve a state with a gap.
+   * Ratis has installed the leader's snapshot in the state machine directory (this member was behind the
+   * leader's log, or started empty): it replaces the stored state, and everything read from it is read again.
    */
   @Override
-  public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(
-      org.apache.ratis.proto.RaftProtos.RoleInfoProto role, TermIndex firstInLeaderLog) {
-    log.error("this member applied up to log index {} but the leader's log starts at {}: it needs the leader's "
-        + "state, which this version cannot install; replace this member (docs/operations.md)",
-        store.appliedIndex(), firstInLeaderLog);
-    return new CompletableFuture<>();
+  public void reinitialize() throws IOException {
+    SnapshotInfo latest = snapshots.latest();
+    if (latest == null) {
+      throw new IOException("no snapshot to install in " + snapshots.dir());
+    }
+    long before = store.committedRevision();
+    backend.replaceWith(snapshots.pathOf(latest));
+    store.reload();
+    members.reload();
+    onReplaced.replaced();
+    setLastAppliedTermIndex(latest.getTermIndex());
+    applied.advance(latest.getIndex());
+    log.info("installed the leader's snapshot at log index {}: revision {} (was {})", latest.getIndex(),
+        store.committedRevision(), before);
+    if (getLifeCycleState() == org.apache.ratis.util.LifeCycle.State.PAUSED) {
+      getLifeCycle().transition(org.apache.ratis.util.LifeCycle.State.STARTING);
+      getLifeCycle().transition(org.apache.ratis.util.LifeCycle.State.RUNNING);
+    }
   }
 
   @Override

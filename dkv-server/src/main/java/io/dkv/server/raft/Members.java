@@ -24,15 +24,21 @@ final class Members {
 
   static Members load(Backend backend) {
     Members m = new Members(backend);
+    m.reload();
+    return m;
+  }
+
+  /** Reads the published members again from the backend (after another member's state was installed). */
+  void reload() {
+    published.clear();
     backend.scanMeta(PREFIX, (name, value) -> {
       try {
         Member member = Member.parseFrom(value);
-        m.published.put(member.getID(), member);
+        published.put(member.getID(), member);
       } catch (InvalidProtocolBufferException e) {
         throw new IllegalStateException("corrupt member record " + name, e);
       }
     });
-    return m;
   }
 
   /** Records {@code m}'s attributes in {@code batch} (applier thread). */

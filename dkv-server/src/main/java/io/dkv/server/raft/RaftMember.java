@@ -105,7 +105,7 @@ public final class RaftMember implements Proposer {
   }
 
   private RaftMember(ClusterConfig cfg, Ids ids, Path raftDir, Backend backend, MvccStore store,
-      LeaseState leases, Consumer<List<Event>> committed) throws IOException {
+      LeaseState leases, Consumer<List<Event>> committed, Runnable stateReplaced) throws IOException {
     boolean fresh = !hasLog(raftDir);
     this.memberId = ids.memberId();
     this.clusterId = ids.clusterId();
@@ -124,6 +124,7 @@ public final class RaftMember implements Proposer {
     RaftGroup group = RaftGroup.valueOf(groupId, peers);
     RaftProperties props = properties(cfg, raftDir);
     this.stateMachine = new DkvStateMachine(backend, store, new Applier(store, leases), members, committed);
+    stateMachine.onStateReplaced(stateReplaced::run);
     Files.createDirectories(raftDir);
     this.server = RaftServer.newBuilder()
         .setServerId(selfId)
@@ -160,11 +161,13 @@ public final class RaftMember implements Proposer {
   }
 
   /**
-   * Starts this member on {@code raftDir} (the Raft log and its metadata) over the state in {@code backend}.
+   * Starts this member on {@code raftDir} (the Raft log, its metadata and the snapshots) over the state in
+   * {@code backend}. {@code committed} gets the events of every applied write; {@code stateReplaced} runs (on
+   * the applier thread) when the leader's snapshot has replaced the state, for what else read it.
    */
   public static RaftMember start(ClusterConfig cfg, Ids ids, Path raftDir, Backend backend, MvccStore store,
-      LeaseState leases, Consumer<List<Event>> committed) throws IOException {
-    return new RaftMember(cfg, ids, raftDir, backend, store, leases, committed);
+      LeaseState leases, Consumer<List<Event>> committed, Runnable stateReplaced) throws IOException {
+    return new RaftMember(cfg, ids, raftDir, backend, store, leases, committed, stateReplaced);
   }
 
   private static boolean isEmpty(Path dir) throws IOException {
@@ -194,9 +197,13 @@ public final class RaftMember implements Proposer {
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, cfg.snapshotCount());
-    // keep etcd's 5,000 entries behind each snapshot for followers that lag a little
-    RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, 5000);
-    RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, false);
+    // as etcd: purge behind each snapshot whatever the followers have, but keep 5,000 entries for those that lag
+    // a little (fewer with a smaller --snapshot-count); a member further behind gets the snapshot
+    long keep = Math.min(5000, cfg.snapshotCount());
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, keep);
+    RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(1024, cfg.snapshotCount()));
+    RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true); // the leader sends its checkpoint
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
     // the entries a lagging follower may still need, not Ratis's 200 MB default: the state is in RocksDB
     RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);

@@ -116,6 +116,29 @@ public final class WatchHub implements AutoCloseable {
   }
 
   /**
+   * The store was replaced by another member's state (a snapshot installed): its revision may have jumped.
+   * Every synced watcher drops back to unsynced from the revision after the last one it was sent, and catches
+   * up from the new state's history (or is cancelled as compacted). Called by the writer, before it publishes
+   * anything of the new state.
+   */
+  public void resync() {
+    execute(() -> {
+      for (WatchStream s : streams) {
+        for (Watcher w : s.watchers.values()) {
+          if (w.synced) {
+            synced.remove(w);
+            w.synced = false;
+            w.nextRev = Math.max(w.nextRev, hubRev + 1);
+            unsynced.add(w);
+          }
+        }
+      }
+      hubRev = store.committedRevision();
+      scheduleSync();
+    });
+  }
+
+  /**
    * Opens a client's stream; its requests come through the returned session, its responses go to {@code out}.
    * Any thread.
    */

@@ -1,0 +1,79 @@
+package io.dkv.server.cluster;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dkv.testing.DkvCluster;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A follower that was down while the others wrote past the leader's retained log (a small --snapshot-count)
+ * gets the leader's snapshot installed when it comes back, with the whole history: its reads and a watch from
+ * revision 1 on it show every write.
+ */
+class DkvSnapshotInstallTest {
+
+  private static final int WRITES = 2000;
+  /** 2,000 of them fill more than two of Ratis's 8 MB log segments: only whole segments are purged. */
+  private static final String VALUE = "x".repeat(10_000);
+
+  private static ByteSequence bs(String s) {
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aFollowerBehindTheLeadersLogCatchesUpByTheSnapshot() throws Exception {
+    try (DkvCluster cluster = DkvCluster.start(3, "--snapshot-count", "100")) {
+      int leader = cluster.leader();
+      int follower = (leader + 1) % 3;
+      cluster.kill(follower);
+      long lastRev;
+      try (Client c = Client.builder().endpoints(cluster.endpoint(leader)).build()) {
+        for (int batch = 0; batch < WRITES; batch += 100) {
+          List<CompletableFuture<?>> puts = new ArrayList<>();
+          for (int i = batch; i < batch + 100; i++) {
+            puts.add(c.getKVClient().put(bs("snap/" + i), bs(VALUE + i)));
+          }
+          CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        }
+        lastRev = c.getKVClient().get(bs("snap/0")).get(10, TimeUnit.SECONDS).getHeader().getRevision();
+      }
+      cluster.restart(follower);
+      try (Client back = Client.builder().endpoints(cluster.endpoint(follower)).build()) {
+        GetOption all = GetOption.builder().isPrefix(true).withSerializable(true).withCountOnly(true).build();
+        try {
+          await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() ->
+              back.getKVClient().get(bs("snap/"), all).get(5, TimeUnit.SECONDS).getCount() == WRITES);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+          throw new AssertionError("the follower did not catch up; the members' snapshot lines and warnings:\n"
+              + cluster.logs().lines().filter(l -> l.startsWith("---") || l.contains("napshot") || l.contains("WARN")
+              || l.contains("ERROR") || l.contains("Exception") || l.contains("at io.dkv") || l.contains("Caused by"))
+              .filter(l -> !l.contains("RaftServerConfigKeys"))
+              .collect(java.util.stream.Collectors.joining("\n")), e);
+        }
+        assertTrue(cluster.logs().contains("installed the leader's snapshot"), "caught up by a snapshot");
+
+        List<WatchEvent> events = new CopyOnWriteArrayList<>();
+        try (var w = back.getWatchClient().watch(bs("snap/"),
+            WatchOption.builder().isPrefix(true).withRevision(1).build(), r -> events.addAll(r.getEvents()))) {
+          await().atMost(Duration.ofSeconds(30)).until(() -> events.size() >= WRITES);
+        }
+        assertEquals(WRITES, events.size(), "the whole history, from the snapshot");
+        assertEquals(lastRev, events.get(events.size() - 1).getKeyValue().getModRevision());
+      }
+    }
+  }
+}
