@@ -114,7 +114,15 @@ abstract class ClusterFailoverContract {
       Lease lease = client.leases().grant(TTL);
       Run run = new Run(client, "pause/");
       run.await(30);
-      long member = run.sub.servingMember();
+      long[] serving = {run.sub.servingMember()};
+      // the member serving the watch, seen twice 300 ms apart (a watch that just moved would mislead the test)
+      await().atMost(Duration.ofSeconds(15)).pollDelay(Duration.ofMillis(300)).until(() -> {
+        long now = run.sub.servingMember();
+        boolean stable = now != 0 && now == serving[0];
+        serving[0] = now;
+        return stable;
+      });
+      long member = serving[0];
       int paused = indexOf(client, member);
       long t0 = System.nanoTime();
       cluster.pause(paused);
@@ -125,7 +133,8 @@ abstract class ClusterFailoverContract {
       long delivered = System.nanoTime();
       log.info("SIGSTOP of the member serving the watch: a write started after it succeeded {} ms later, the watch"
           + " resumed on another member and delivered it {} ms after the pause", ms(written - t0), ms(delivered - t0));
-      assertNotEquals(member, run.sub.servingMember(), "the watch moved to another member");
+      assertNotEquals(member, run.sub.servingMember(), "the watch moved from member " + Long.toHexString(member)
+          + " (index " + paused + " of " + cluster.endpoints() + ") to another member");
       // a whole TTL with a member paused: keep-alives that went to it were sent again elsewhere
       await().atMost(Duration.ofSeconds(20)).until(() -> System.nanoTime() - t0 > TTL.toNanos() + 1_000_000_000L
           && run.acknowledged.size() > 60);
