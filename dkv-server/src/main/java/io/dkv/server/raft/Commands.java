@@ -10,8 +10,12 @@ import io.etcd.jetcd.api.DeleteRangeRequest;
 import io.etcd.jetcd.api.DeleteRangeResponse;
 import io.etcd.jetcd.api.LeaseGrantRequest;
 import io.etcd.jetcd.api.LeaseGrantResponse;
+import io.etcd.jetcd.api.LeaseKeepAliveRequest;
+import io.etcd.jetcd.api.LeaseKeepAliveResponse;
 import io.etcd.jetcd.api.LeaseRevokeRequest;
 import io.etcd.jetcd.api.LeaseRevokeResponse;
+import io.etcd.jetcd.api.LeaseTimeToLiveRequest;
+import io.etcd.jetcd.api.LeaseTimeToLiveResponse;
 import io.etcd.jetcd.api.Member;
 import io.etcd.jetcd.api.PutRequest;
 import io.etcd.jetcd.api.PutResponse;
@@ -30,14 +34,19 @@ final class Commands {
       PutRequest.class, DeleteRangeRequest.class, TxnRequest.class, CompactionRequest.class,
       LeaseGrantRequest.class, LeaseRevokeRequest.class, Member.class,
       PutResponse.class, DeleteRangeResponse.class, TxnResponse.class, CompactionResponse.class,
-      LeaseGrantResponse.class, LeaseRevokeResponse.class);
+      LeaseGrantResponse.class, LeaseRevokeResponse.class,
+      // not in the log: the queries a member forwards to the leader, and the leader's answers
+      LeaseKeepAliveRequest.class, LeaseTimeToLiveRequest.class, LeaseKeepAliveResponse.class,
+      LeaseTimeToLiveResponse.class);
   private static final List<Message> PROTOTYPES = List.of(
       PutRequest.getDefaultInstance(), DeleteRangeRequest.getDefaultInstance(), TxnRequest.getDefaultInstance(),
       CompactionRequest.getDefaultInstance(), LeaseGrantRequest.getDefaultInstance(),
       LeaseRevokeRequest.getDefaultInstance(), Member.getDefaultInstance(),
       PutResponse.getDefaultInstance(), DeleteRangeResponse.getDefaultInstance(), TxnResponse.getDefaultInstance(),
       CompactionResponse.getDefaultInstance(), LeaseGrantResponse.getDefaultInstance(),
-      LeaseRevokeResponse.getDefaultInstance());
+      LeaseRevokeResponse.getDefaultInstance(), LeaseKeepAliveRequest.getDefaultInstance(),
+      LeaseTimeToLiveRequest.getDefaultInstance(), LeaseKeepAliveResponse.getDefaultInstance(),
+      LeaseTimeToLiveResponse.getDefaultInstance());
   private static final byte ERROR = (byte) 0x7f;
 
   private Commands() {}

@@ -117,6 +117,14 @@ final class DkvStateMachine extends BaseStateMachine {
     getLifeCycle().startAndTransition(() -> {
       super.initialize(server, groupId, storage);
       this.snapshots = new Snapshots(storage.getStorageDir().getStateMachineDir().toPath());
+      SnapshotInfo latest = snapshots.latest();
+      if (latest != null && latest.getIndex() > stateIndex()) {
+        // the state is behind its own last snapshot (lost or damaged, and recovered to an older point by
+        // RocksDB): start again from the snapshot; the log after it follows
+        log.warn("the state in {} is at log index {}, behind this member's snapshot at {}: restoring the snapshot",
+            snapshots.dir(), stateIndex(), latest.getIndex());
+        install(latest);
+      }
       setLastAppliedTermIndex(TermIndex.valueOf(store.appliedTerm(), stateIndex()));
     });
   }
@@ -179,18 +187,29 @@ final class DkvStateMachine extends BaseStateMachine {
       throw new IOException("no snapshot to install in " + snapshots.dir());
     }
     long before = store.committedRevision();
-    backend.replaceWith(snapshots.pathOf(latest));
-    store.reload();
-    members.reload();
-    onReplaced.replaced();
+    install(latest);
     setLastAppliedTermIndex(latest.getTermIndex());
-    applied.advance(latest.getIndex());
     log.info("installed the leader's snapshot at log index {}: revision {} (was {})", latest.getIndex(),
         store.committedRevision(), before);
     if (getLifeCycleState() == org.apache.ratis.util.LifeCycle.State.PAUSED) {
       getLifeCycle().transition(org.apache.ratis.util.LifeCycle.State.STARTING);
       getLifeCycle().transition(org.apache.ratis.util.LifeCycle.State.RUNNING);
     }
+  }
+
+  /** The log index of this member's latest checkpoint, -1 if it has none. */
+  long checkpointIndex() {
+    SnapshotInfo latest = snapshots == null ? null : snapshots.latest();
+    return latest == null ? -1 : latest.getIndex();
+  }
+
+  /** Puts the snapshot's checkpoint in place of the state and reads everything derived from it again. */
+  private void install(SnapshotInfo snapshot) throws IOException {
+    backend.replaceWith(snapshots.pathOf(snapshot));
+    store.reload();
+    members.reload();
+    onReplaced.replaced();
+    applied.advance(snapshot.getIndex());
   }
 
   @Override
@@ -281,8 +300,18 @@ final class DkvStateMachine extends BaseStateMachine {
     }
   }
 
+  private final java.util.concurrent.atomic.AtomicLong leaderChanges = new java.util.concurrent.atomic.AtomicLong();
+
+  /** How many times a leader became known to this member (etcd's leader_changes_seen_total). */
+  long leaderChanges() {
+    return leaderChanges.get();
+  }
+
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId leaderId) {
+    if (leaderId != null) {
+      leaderChanges.incrementAndGet();
+    }
     Leadership l = leadership;
     if (l != null) {
       l.changed(leaderId);

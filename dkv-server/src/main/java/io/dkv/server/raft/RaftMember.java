@@ -76,6 +76,9 @@ public final class RaftMember implements Proposer {
   private final Duration requestTimeout;
   private final ScheduledExecutorService retries;
   private final InetSocketAddress peerAddress;
+  private final java.util.concurrent.atomic.AtomicLong pending = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
+  private final Path raftDir;
   private volatile Member self;
   private volatile boolean closed;
 
@@ -107,6 +110,7 @@ public final class RaftMember implements Proposer {
   private RaftMember(ClusterConfig cfg, Ids ids, Path raftDir, Backend backend, MvccStore store,
       LeaseState leases, Consumer<List<Event>> committed, Runnable stateReplaced) throws IOException {
     boolean fresh = !hasLog(raftDir);
+    this.raftDir = raftDir;
     this.memberId = ids.memberId();
     this.clusterId = ids.clusterId();
     this.groupId = RaftGroupId.valueOf(new UUID(clusterId, clusterId));
@@ -126,6 +130,14 @@ public final class RaftMember implements Proposer {
     this.stateMachine = new DkvStateMachine(backend, store, new Applier(store, leases), members, committed);
     stateMachine.onStateReplaced(stateReplaced::run);
     Files.createDirectories(raftDir);
+    if (!fresh) {
+      try {
+        LogCheck.check(raftDir);
+      } catch (IOException e) {
+        throw new IOException("refusing to serve: " + e.getMessage()
+            + "; restore this member from a backup or, in a cluster, replace it (docs/operations.md)", e);
+      }
+    }
     this.server = RaftServer.newBuilder()
         .setServerId(selfId)
         .setGroup(group)
@@ -133,7 +145,13 @@ public final class RaftMember implements Proposer {
         .setStateMachine(stateMachine)
         .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
         .build();
-    server.start();
+    try {
+      server.start();
+      checkLogHoldsTheState(store, raftDir);
+    } catch (IOException | RuntimeException e) {
+      server.close();
+      throw damaged(raftDir, e);
+    }
     this.peerAddress = server.getServerRpc().getInetSocketAddress();
     List<RaftPeer> clientPeers = new ArrayList<>();
     var current = division().getRaftConf().getAllPeers();
@@ -168,6 +186,45 @@ public final class RaftMember implements Proposer {
   public static RaftMember start(ClusterConfig cfg, Ids ids, Path raftDir, Backend backend, MvccStore store,
       LeaseState leases, Consumer<List<Event>> committed, Runnable stateReplaced) throws IOException {
     return new RaftMember(cfg, ids, raftDir, backend, store, leases, committed, stateReplaced);
+  }
+
+  /**
+   * The state may never be ahead of the log: every entry it applied was committed, so the log (or the
+   * snapshot it starts after) must hold it. Otherwise committed entries are gone from the log.
+   */
+  private void checkLogHoldsTheState(MvccStore store, Path raftDir) throws IOException {
+    var log = division().getRaftLog();
+    long last = log.getLastEntryTermIndex() == null ? -1 : log.getLastEntryTermIndex().getIndex();
+    long snapshot = stateMachine.checkpointIndex(); // not Ratis's view: before a checkpoint, that is the state
+    long applied = store.appliedIndex();
+    if (store.appliedTerm() != 0 && Math.max(last, snapshot) < applied) {
+      throw new IOException("the Raft log in " + raftDir + " ends at index " + Math.max(last, snapshot)
+          + " but the state has applied up to " + applied + ": committed entries are missing from the log");
+    }
+  }
+
+  /** A start that failed on the log: one line naming the file, and that the member refuses to serve. */
+  private static IOException damaged(Path raftDir, Exception e) {
+    Throwable c = e;
+    String file = null;
+    while (c != null) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(/\\S*log_(inprogress_)?\\d+(-\\d+)?)")
+          .matcher(String.valueOf(c.getMessage()));
+      if (file == null && m.find()) {
+        file = m.group(1);
+      }
+      if (c.getCause() == null || c.getCause() == c) {
+        break;
+      }
+      c = c.getCause();
+    }
+    String where = file != null ? file : raftDir.toString();
+    String why = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+    if (e instanceof IOException io && io.getMessage() != null && io.getMessage().startsWith("the Raft log in")) {
+      return new IOException("refusing to serve: " + io.getMessage(), io);
+    }
+    return new IOException("refusing to serve: the Raft log " + where + " is damaged (" + why + "); "
+        + "restore this member from a backup or, in a cluster, replace it (docs/operations.md)", e);
   }
 
   private static boolean isEmpty(Path dir) throws IOException {
@@ -260,6 +317,40 @@ public final class RaftMember implements Proposer {
         : division().getRaftLog().getLastEntryTermIndex().getIndex();
   }
 
+  /** The index of the last committed entry this member knows of. */
+  public long commitIndex() {
+    return division().getRaftLog().getLastCommittedIndex();
+  }
+
+  /** Proposals of this member not answered yet. */
+  public long pendingProposals() {
+    return pending.get();
+  }
+
+  /** Proposals of this member that failed without being committed (timeout, no leader, stopped). */
+  public long failedProposals() {
+    return failed.get();
+  }
+
+  /** Bytes of this member's Raft log segments and of its snapshots. */
+  public long[] diskSizes() {
+    long[] sizes = new long[2];
+    try (var s = Files.walk(raftDir)) {
+      s.filter(Files::isRegularFile).forEach(f -> {
+        String name = f.getFileName().toString();
+        long len = f.toFile().length();
+        if (name.startsWith("log_")) {
+          sizes[0] += len;
+        } else if (f.toString().contains("/sm/snapshot.")) {
+          sizes[1] += len;
+        }
+      });
+    } catch (IOException | java.io.UncheckedIOException e) {
+      // a file removed while walking (a purge): the next scrape counts again
+    }
+    return sizes;
+  }
+
   /** The index of the last entry applied here. */
   public long appliedIndex() {
     return stateMachine.applied().get();
@@ -318,7 +409,15 @@ public final class RaftMember implements Proposer {
     });
   }
 
-  /** Tells {@code onReady} when this member becomes a leader ready to serve, {@code onChange} of any change. */
+  /** How many times a leader became known to this member. */
+  public long leaderChanges() {
+    return stateMachine.leaderChanges();
+  }
+
+  /**
+   * Tells {@code onReady} when this member becomes a leader ready to serve (at once if it is one already),
+   * {@code onChange} of any change.
+   */
   public void onLeadership(Runnable onReady, Consumer<Long> onChange) {
     stateMachine.onLeadership(new DkvStateMachine.Leadership() {
       @Override
@@ -331,6 +430,9 @@ public final class RaftMember implements Proposer {
         onChange.accept(leaderId == null ? 0 : Long.parseUnsignedLong(leaderId.toString(), 16));
       }
     });
+    if (division().getInfo().isLeader() && division().getInfo().isLeaderReady()) {
+      onReady.run();
+    }
   }
 
   @Override
@@ -348,7 +450,8 @@ public final class RaftMember implements Proposer {
     } else {
       sent = client.async().send(m);
     }
-    return bounded(sent).thenCompose(reply -> {
+    pending.incrementAndGet();
+    CompletableFuture<com.google.protobuf.Message> answered = bounded(sent).thenCompose(reply -> {
       if (!reply.isSuccess()) {
         throw new CompletionException(failure(reply.getException()));
       }
@@ -356,6 +459,25 @@ public final class RaftMember implements Proposer {
       ByteString answer = ByteString.copyFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
       return stateMachine.applied().await(index).thenApply(v -> decodeAnswer(answer));
     });
+    answered.whenComplete((answer, e) -> {
+      pending.decrementAndGet();
+      if (e != null && notCommitted(e)) {
+        failed.incrementAndGet();
+      }
+    });
+    return answered;
+  }
+
+  /** A failure before commit (timeout, no leader, stopped), as opposed to an etcd error the applier answered. */
+  private static boolean notCommitted(Throwable e) {
+    Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    if (!(c instanceof EtcdException ee)) {
+      return true;
+    }
+    return switch (ee.error()) {
+      case STOPPED, NO_LEADER, NOT_LEADER, TIMEOUT, LEADER_CHANGED -> true;
+      default -> false;
+    };
   }
 
   private static com.google.protobuf.Message decodeAnswer(ByteString answer) {
@@ -377,6 +499,13 @@ public final class RaftMember implements Proposer {
   public CompletableFuture<Void> readBarrier() {
     if (closed) {
       return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
+    }
+    RaftServer.Division d = division();
+    var conf = d.getRaftConf();
+    if (d.getInfo().isLeader() && d.getInfo().isLeaderReady() && conf.getPreviousPeers().isEmpty()
+        && conf.getCurrentPeers().size() == 1 && conf.getCurrentPeers().iterator().next().getId().equals(selfId)) {
+      // the only voter: nobody else can commit, so everything committed is in its own log; no round needed
+      return stateMachine.applied().await(d.getRaftLog().getLastCommittedIndex());
     }
     return bounded(submit(request(Message.EMPTY, RaftClientRequest.readRequestType())))
         .thenApply(reply -> {

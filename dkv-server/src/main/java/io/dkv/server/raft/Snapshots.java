@@ -80,13 +80,13 @@ final class Snapshots {
     return new FileListSnapshotInfo(files, TermIndex.valueOf(Long.parseLong(m.group(1)), Long.parseLong(m.group(2))));
   }
 
-  /** Snapshot directories, newest (highest index) first. */
+  /** Snapshot directories (whole checkpoints: with RocksDB's CURRENT file), newest (highest index) first. */
   private List<Path> list() throws IOException {
     if (!Files.isDirectory(dir)) {
       return List.of();
     }
     try (Stream<Path> s = Files.list(dir)) {
-      return s.filter(p -> NAME.matcher(p.getFileName().toString()).matches() && Files.isDirectory(p))
+      return s.filter(p -> NAME.matcher(p.getFileName().toString()).matches() && Files.exists(p.resolve("CURRENT")))
           .sorted(Comparator.comparingLong(Snapshots::indexOf).reversed()).toList();
     }
   }
