@@ -6,10 +6,10 @@ import java.io.IOException;
 import org.junit.jupiter.api.Disabled;
 
 /** {@link ClusterLeaderElectionContract} on a 3-member dkv-server cluster. */
-@Disabled("dkv-server cluster (issue 14, server side, in progress): a lease keep-alive sent to a follower fails with"
-    + " 'UNKNOWN: Application error processing RPC', and after a kill of the Raft leader the server reported the"
-    + " leader's lease expired; enable once the server handles both (the etcd run, EtcdClusterLeaderElectionTest,"
-    + " passes)")
+@Disabled("dkv-server cluster (issue 14, in progress): the handover passes, but with the contract's 3 s renew"
+    + " deadline the elector loses its leadership across a kill of the Raft leader: dkv-server's failover (Ratis's"
+    + " election, then the new leader's first commit) took longer than that on this loaded 2-core machine; the"
+    + " failover time is to be measured against etcd's and cut before this is enabled")
 class DkvClusterLeaderElectionTest extends ClusterLeaderElectionContract {
   @Override
   FaultyCluster startCluster() throws IOException {
