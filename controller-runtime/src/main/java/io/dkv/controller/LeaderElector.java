@@ -27,6 +27,10 @@ import org.slf4j.LoggerFactory;
  * expire on the server, that is before another candidate can become leader. Leadership is also lost at once when
  * the server reports the lease expired or the leader key deleted.
  *
+ * <p>On a cluster (a client with every member as an endpoint) each renewal is a keep-alive of its own that gives
+ * up after {@code retryPeriod}, so the next one goes to another member: a member that dies or stops answering,
+ * or a Raft leader change, does not cost the leadership while a majority lives.
+ *
  * <p>The leader's {@link FencingToken} (the create revision of its key) lets reconcilers fence their writes.
  *
  * <pre>{@code
@@ -146,8 +150,7 @@ public final class LeaderElector implements AutoCloseable {
     try {
       lease = client.get(l.key()).map(Versioned::lease)
           .orElseThrow(() -> new IllegalStateException("the leader key " + l.key() + " vanished"));
-      LeaseKeepAliveResponse r = Futures.await(client.jetcd().getLeaseClient().keepAliveOnce(lease),
-          Duration.ofNanos(renewDeadlineNanos), "renewing the leader lease");
+      LeaseKeepAliveResponse r = confirm(lease, sent);
       if (r.getTTL() <= 0) {
         throw new IllegalStateException("the leader lease expired");
       }
@@ -178,6 +181,32 @@ public final class LeaderElector implements AutoCloseable {
     l.onLost(() -> lose("leadership lost (lease expired or leader key deleted)"));
   }
 
+  /**
+   * One keep-alive of the leader lease, sent again (to another member: each is a new request) after an attempt
+   * that failed or got no answer within the retry period, until one succeeds or the renew deadline since
+   * {@code since} has passed.
+   */
+  private LeaseKeepAliveResponse confirm(long lease, long since) {
+    RuntimeException last = null;
+    while (System.nanoTime() - since < renewDeadlineNanos) {
+      try {
+        return Futures.await(renewal(lease), Duration.ofNanos(retryNanos + 1), "renewing the leader lease");
+      } catch (RuntimeException e) {
+        last = e;
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100)); // not a busy loop
+      }
+    }
+    throw last != null ? last : new IllegalStateException("no renewal within the renew deadline");
+  }
+
+  /**
+   * A keep-alive of {@code lease} that gives up after the retry period: a member that stops answering (paused,
+   * cut off) keeps its connection open, and the next attempt goes to another member.
+   */
+  private CompletableFuture<LeaseKeepAliveResponse> renewal(long lease) {
+    return client.jetcd().getLeaseClient().keepAliveOnce(lease).orTimeout(retryNanos, TimeUnit.NANOSECONDS);
+  }
+
   /** Renews every retry period; steps down once the renew deadline passed without a renewal. */
   private void tick() {
     long now = System.nanoTime();
@@ -197,7 +226,7 @@ public final class LeaderElector implements AutoCloseable {
     }
     renewInFlight = true;
     lastAttemptNanos = now;
-    client.jetcd().getLeaseClient().keepAliveOnce(id).whenComplete((r, e) -> {
+    renewal(id).whenComplete((r, e) -> {
       renewInFlight = false;
       if (e != null) {
         log.debug("{}: renewing lease {} failed: {}", identity, id, e.toString());

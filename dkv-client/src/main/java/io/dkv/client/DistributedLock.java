@@ -2,15 +2,13 @@ package io.dkv.client;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
-import io.etcd.jetcd.options.WatchOption;
-import io.etcd.jetcd.watch.WatchEvent;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -101,7 +99,7 @@ public final class DistributedLock {
     final CompletableFuture<LockHandle> result = new CompletableFuture<>();
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private volatile Lease lease;
-    private volatile Watch.Watcher watcher;
+    private volatile ListWatch.Watch watcher;
     private final byte[] value;
 
     Attempt(byte[] value) {
@@ -170,27 +168,40 @@ public final class DistributedLock {
       });
     }
 
+    /**
+     * Waits for the deletion of {@code key} after {@code seenAt}, then runs {@code then}; also after any failure
+     * of the watch (a lost member, say), since {@code then} reads again.
+     */
     private void awaitDeletion(ByteSequence key, long seenAt, Runnable then) {
       AtomicBoolean done = new AtomicBoolean();
       Runnable once = () -> {
         if (done.compareAndSet(false, true)) {
-          Watch.Watcher w = watcher;
+          ListWatch.Watch w = watcher;
           if (w != null) {
             w.close();
           }
           then.run();
         }
       };
-      watcher = client.jetcd().getWatchClient().watch(key,
-          WatchOption.builder().withRevision(seenAt + 1).withNoPut(true).build(),
-          Watch.listener(resp -> {
-            for (WatchEvent ev : resp.getEvents()) {
-              if (ev.getEventType() == WatchEvent.EventType.DELETE) {
-                once.run();
-                return;
-              }
-            }
-          }, err -> once.run(), once)); // on an error, look again (waitTurn re-reads)
+      ListWatch<byte[]> source = ListWatch.key(client, Keys.string(key), Codec.bytes()).build();
+      watcher = source.watch(seenAt, new ListWatch.Sink<>() {
+        @Override
+        public void changes(List<ListWatch.Change<byte[]>> changes, long serverRevision) {
+          if (changes.stream().anyMatch(c -> c.type() == ListWatch.Change.Type.DELETED)) {
+            once.run();
+          }
+        }
+
+        @Override
+        public void historyGone(long compactRevision) {
+          once.run();
+        }
+
+        @Override
+        public void closed(Throwable cause) {
+          once.run(); // look again: waitTurn reads the line anew
+        }
+      });
       if (cancelled.get()) {
         watcher.close();
       }
@@ -210,7 +221,7 @@ public final class DistributedLock {
       if (!cancelled.compareAndSet(false, true)) {
         return;
       }
-      Watch.Watcher w = watcher;
+      ListWatch.Watch w = watcher;
       if (w != null) {
         w.close();
       }

@@ -79,8 +79,8 @@ public final class DkvClient implements AutoCloseable {
 
   /**
    * Connects to the given endpoints with the default options: {@code host:port} or {@code http://host:port}
-   * (plain text), {@code https://host:port} (TLS, trusting the JVM's default trust store); see
-   * {@link Builder#endpoints}.
+   * (plain text), {@code https://host:port} (TLS, trusting the JVM's default trust store); give every member of a
+   * cluster, and the client fails over between them (see {@link Builder#endpoints}).
    *
    * @throws IllegalArgumentException if an endpoint is not of these forms (the message names it)
    */
@@ -136,6 +136,17 @@ public final class DkvClient implements AutoCloseable {
      * falls back to plain text. A bare {@code host:port} is TLS when TLS options are given, plain text otherwise
      * (as with etcdctl). {@link #build()} refuses, naming the endpoint, an unknown scheme, a missing port, a
      * path, {@code http://} together with TLS options, and endpoints that disagree on TLS.
+     *
+     * <p>Give every member of a cluster: requests and streams are spread over the members that answer, and move
+     * to the others when one goes away. A member that dies is left at once: reads in flight are retried on
+     * another member, watches resume from their last revision elsewhere. A member that stops answering with its
+     * connections open (paused, hung, cut off) gets no new request within about 2.5 s (every member is asked for
+     * its status each second), reads waiting on it go to another member after 3 s, watches after about 5 s of
+     * silence, lease keep-alives after at most 2 s, and writes waiting on it fail after gRPC's keep-alive gives
+     * up (12 s; a failed write may have been applied, so it is not retried). Watches and keep-alives carry
+     * etcd's require-leader metadata, so a member that lost its leader ends them and they move on. Each change is
+     * logged once (WARN when a member or a watch is lost, INFO when it is back), naming the member; see the
+     * guide, docs/client.md, for the measured times.
      */
     public Builder endpoints(String... endpoints) {
       for (String e : endpoints) {
@@ -205,7 +216,13 @@ public final class DkvClient implements AutoCloseable {
           // a read that found no server tries twice more, soon: enough for a cluster whose member went away
           // (the next attempt goes to another member), not long enough to hide an outage
           .retryDelay(RETRY_DELAY.toMillis()).retryMaxDelay(RETRY_MAX_DELAY.toMillis()).retryMaxAttempts(2)
-          .retryMaxDuration(requestTimeout);
+          .retryMaxDuration(requestTimeout)
+          .keepaliveTime(CallPolicy.KEEPALIVE_TIME).keepaliveTimeout(CallPolicy.KEEPALIVE_TIMEOUT)
+          // no pings on an idle connection: etcd answers those with "too many pings" and closes the connection
+          .keepaliveWithoutCalls(false);
+      if (FailoverBalancer.register()) {
+        b.loadBalancerPolicy(FailoverBalancer.POLICY); // round_robin, minus members that stopped answering
+      }
       if (parsed.tls()) {
         try {
           b.sslContext(ssl -> {
@@ -356,6 +373,10 @@ public final class DkvClient implements AutoCloseable {
     return callbacks;
   }
 
+  Endpoints endpoints() {
+    return endpoints;
+  }
+
   ScheduledExecutorService scheduler() {
     return scheduler;
   }
@@ -363,6 +384,11 @@ public final class DkvClient implements AutoCloseable {
   /** What finds a returning server within half a second (empty if jetcd's channel could not be reached). */
   Optional<Reconnector> reconnector() {
     return reconnector;
+  }
+
+  /** Whether some member is connected now (true if that cannot be known). */
+  boolean connected() {
+    return reconnector.map(Reconnector::connected).orElse(true);
   }
 
   static ByteSequence key(String key) {

@@ -180,6 +180,11 @@ final class Endpoints {
         .collect(Collectors.joining(","));
   }
 
+  /** For messages: {@code a:1, b:2}. */
+  String addresses() {
+    return endpoints.stream().map(Endpoint::address).distinct().collect(Collectors.joining(", "));
+  }
+
   /** For messages: {@code 127.0.0.1:2379}, or {@code any of a:1, b:2}. */
   @Override
   public String toString() {

@@ -10,11 +10,15 @@ import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.OptionsUtil;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,7 +51,9 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Lost history</b> (the revision is compacted) is a distinct signal: {@link RevisionCompactedException}
  *       from a list, {@link Sink#historyGone} from a watch.</li>
  *   <li><b>Delivery</b>: each watch calls its sink from one thread at a time, never from jetcd's threads, in
- *       order. A sink call that throws is logged and the watch goes on. After {@link Watch#close()} returns no
+ *       order. A sink call that throws is logged and the watch goes on. A watch whose member stops answering (a
+ *       paused or cut-off member keeps its connection open) ends with {@link Sink#closed} after about 5 s of
+ *       silence, so that the caller resumes it on another member. After {@link Watch#close()} returns no
  *       sink call runs or starts (close waits for one in progress on another thread). {@code closed} and
  *       {@code historyGone} are the last calls of a watch.</li>
  *   <li><b>Values the codec cannot decode</b> (it throws or returns null) are logged at ERROR once per key and
@@ -368,8 +374,10 @@ public final class ListWatch<T> {
       throw new IllegalArgumentException("revision must not be negative, got " + revision);
     }
     OpenWatch w = new OpenWatch(sink);
+    // require-leader (etcd's "hasleader" metadata): a member that lost its leader cancels the watch with
+    // "etcdserver: no leader" instead of keeping it open on a store that no longer advances
     WatchOption.Builder o = WatchOption.builder().withRange(end).withPrevKV(previousValues)
-        .withProgressNotify(true).withCreateNotify(true);
+        .withProgressNotify(true).withCreateNotify(true).withRequireLeader(true);
     if (revision > 0) {
       o.withRevision(revision + 1);
     }
@@ -383,33 +391,118 @@ public final class ListWatch<T> {
     }
     if (w.ended) {
       w.closeWatcher(); // ended before jetcd's watcher was known: make sure jetcd does not resume it
+    } else {
+      w.startLivenessCheck();
     }
     return w;
   }
 
+  /** The member that last answered {@code w} (from its response header); 0 if none did yet. For tests. */
+  static long memberOf(Watch w) {
+    return w instanceof ListWatch<?>.OpenWatch o ? o.memberId : 0;
+  }
+
+  /** A watch silent this long is asked for a progress notification. */
+  static final Duration PROBE_AFTER = Duration.ofSeconds(2);
+  /** A watch that answers nothing this long after a progress request has lost its server. */
+  static final Duration ANSWER_WITHIN = Duration.ofSeconds(3);
+
+  /**
+   * One watch. Liveness: a member that stops answering without closing its connection (a paused or hung process,
+   * a network cut that drops packets) leaves a gRPC stream open with nothing on it, until the channel's keep-alive
+   * gives up on the connection. So a watch silent for {@link #PROBE_AFTER} asks for a progress notification, and
+   * one that still received nothing {@link #ANSWER_WITHIN} later ends with {@link Sink#closed} (naming the
+   * member); the caller watches again from its last revision, and the new stream goes to another member. While no
+   * member is connected at all the clock stands still: the watch waits for the connection.
+   */
   private final class OpenWatch implements Watch {
     final SerialExecutor delivery;
     final Sink<T> sink;
     volatile io.etcd.jetcd.Watch.Watcher watcher;
     /** Set by the delivery thread when the watch ended, or by close(). */
     volatile boolean ended;
+    /** When the stream last said anything, and when a progress request went unanswered since (0: none). */
+    volatile long lastHeardNanos = System.nanoTime();
+    volatile long probedNanos;
+    /** The member that answered last (from the response header), for messages; 0 before its first answer. */
+    volatile long memberId;
+    private volatile ScheduledFuture<?> liveness;
+    /**
+     * Progress notifications still owed to liveness probes: they are swallowed, not handed to the sink as
+     * bookmarks. etcd before 3.4.24 and 3.5.8 (etcd-io/etcd#15220) may send a requested notification ahead of
+     * events it has not sent yet; a probe must not make a caller skip those.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger probeAnswers = new java.util.concurrent.atomic.AtomicInteger();
 
     OpenWatch(Sink<T> sink) {
       this.sink = sink;
       this.delivery = new SerialExecutor(client.callbacks(), "watch of " + description());
     }
 
+    void startLivenessCheck() {
+      long period = PROBE_AFTER.toMillis() / 4;
+      try {
+        liveness = client.scheduler().scheduleWithFixedDelay(this::checkLiveness, period, period,
+            TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException clientClosed) {
+        // the client is closing: the watch ends with it
+      }
+      if (ended) {
+        stopLivenessCheck();
+      }
+    }
+
+    private void stopLivenessCheck() {
+      ScheduledFuture<?> f = liveness;
+      if (f != null) {
+        f.cancel(false);
+      }
+    }
+
+    private void checkLiveness() {
+      if (ended) {
+        stopLivenessCheck();
+        return;
+      }
+      long now = System.nanoTime();
+      if (!client.connected()) {
+        // no member is connected: the watch waits for the connection (and goes out the moment there is one)
+        lastHeardNanos = now;
+        probedNanos = 0;
+        return;
+      }
+      long probed = probedNanos;
+      if (probed == 0) {
+        if (now - lastHeardNanos >= PROBE_AFTER.toNanos()) {
+          probedNanos = now;
+          probeAnswers.incrementAndGet();
+          requestProgress();
+        }
+      } else if (now - probed >= ANSWER_WITHIN.toNanos()) {
+        long silentMs = TimeUnit.NANOSECONDS.toMillis(now - lastHeardNanos);
+        String who = memberId == 0 ? "the member serving it" : "member " + Long.toHexString(memberId);
+        DkvException e = new DkvException("watch of " + description() + ": no answer from " + who + " (one of "
+            + client.endpoints().addresses() + ") for " + silentMs + " ms, not even to a progress request;"
+            + " it may be stopped or cut off");
+        stopLivenessCheck();
+        delivery.execute(() -> end(e));
+      }
+    }
+
     void onNext(WatchResponse r) {
+      lastHeardNanos = System.nanoTime();
+      probedNanos = 0;
       if (ended) {
         return;
       }
+      memberId = r.getHeader().getMemberId();
       long header = r.getHeader().getRevision();
       if (r.isCreatedNotify()) {
         sink.created(header);
         return;
       }
       if (r.getEvents().isEmpty()) {
-        if (r.isProgressNotify()) {
+        if (r.isProgressNotify() && probeAnswers.getAndUpdate(n -> Math.max(0, n - 1)) == 0) {
           sink.progress(header);
         }
         return;
@@ -449,6 +542,7 @@ public final class ListWatch<T> {
         return false;
       }
       ended = true;
+      stopLivenessCheck();
       closeWatcher();
       return true;
     }
@@ -456,6 +550,7 @@ public final class ListWatch<T> {
     @Override
     public void close() {
       ended = true;
+      stopLivenessCheck();
       closeWatcher();
       delivery.close();
     }

@@ -73,6 +73,11 @@ final class Reconnector {
     return (ManagedChannel) m.invoke(manager);
   }
 
+  /** Whether the channel has a connection to some member now. */
+  boolean connected() {
+    return channel.getState(false) == ConnectivityState.READY;
+  }
+
   /** How many times an outage's wait was cut short so far; for tests. */
   int resets() {
     return resets;

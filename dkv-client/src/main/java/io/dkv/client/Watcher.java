@@ -315,6 +315,13 @@ final class Watcher<T> implements Subscription {
     }
   }
 
+  /** The member serving the current watch (its id from the response headers), 0 if unknown; for tests. */
+  long servingMember() {
+    synchronized (lock) {
+      return current == null ? 0 : ListWatch.memberOf(current);
+    }
+  }
+
   @Override
   public long revision() {
     synchronized (lock) {

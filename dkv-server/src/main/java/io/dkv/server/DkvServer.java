@@ -1,6 +1,7 @@
 package io.dkv.server;
 
 import io.dkv.server.api.EtcdServices;
+import io.dkv.server.api.RequireLeader;
 import io.dkv.server.api.Headers;
 import io.dkv.server.concurrency.Elections;
 import io.dkv.server.concurrency.CommitFeed;
@@ -115,7 +116,8 @@ public final class DkvServer implements AutoCloseable {
       EtcdServices.Parts parts = new EtcdServices.Parts(store, backend, raft, leases, hub,
           new Locks(raft, leases, store, feed), new Elections(raft, leases, store, feed), maintenance,
           clusterView(raft));
-      grpc = serveGrpc(b, EtcdServices.all(parts, headers, b.maxRequestBytes, b.maxTxnOps).stream()
+      RequireLeader requireLeader = closer.register(new RequireLeader(raft::leaderId, cluster.electionTimeout()));
+      grpc = serveGrpc(b, EtcdServices.all(parts, headers, b.maxRequestBytes, b.maxTxnOps, requireLeader).stream()
           .map(s -> withMetrics(s, grpcMetrics)).toList());
       closer.register(this::stopServing);
       closer.register(hub); // again: stopping ends the watch streams first, so that gRPC can drain
@@ -233,7 +235,19 @@ public final class DkvServer implements AutoCloseable {
             () -> raft.leaderId() == 0 ? 0 : 1)
         .gauge("etcd_server_is_leader", "Whether or not this member is a leader. 1 if is, 0 otherwise.",
             () -> raft.isLeader() ? 1 : 0)
-        .gauge("etcd_server_leader_changes_seen_total", "The number of leader changes seen.", leaderChanges::get)
+        .counter("etcd_server_leader_changes_seen_total", "The number of leader changes seen.", raft::leaderChanges)
+        .gauge("etcd_server_proposals_committed_total", "The total number of consensus proposals committed.",
+            raft::commitIndex)
+        .gauge("etcd_server_proposals_applied_total", "The total number of consensus proposals applied.",
+            raft::appliedIndex)
+        .gauge("etcd_server_proposals_pending", "The current number of pending proposals to commit.",
+            raft::pendingProposals)
+        .counter("etcd_server_proposals_failed_total", "The total number of failed proposals seen.",
+            raft::failedProposals)
+        .gauge("dkv_raft_apply_lag_entries", "Committed entries this member has not applied yet.",
+            () -> Math.max(0, raft.commitIndex() - raft.appliedIndex()))
+        .gauge("dkv_raft_log_size_bytes", "Bytes of this member's Raft log segments.", () -> raft.diskSizes()[0])
+        .gauge("dkv_raft_snapshot_size_bytes", "Bytes of this member's snapshots.", () -> raft.diskSizes()[1])
         .gauge("etcd_debugging_mvcc_current_revision", "The current revision of store.", store::currentRevision)
         .gauge("etcd_debugging_mvcc_compact_revision", "The revision of the last compaction in store.",
             () -> Math.max(0, store.compactRevision()))
@@ -241,12 +255,7 @@ public final class DkvServer implements AutoCloseable {
             backend::size);
   }
 
-  private final java.util.concurrent.atomic.AtomicLong leaderChanges = new java.util.concurrent.atomic.AtomicLong();
-
   private void leaderChanged(long leader, RaftMember.Ids ids) {
-    if (leader != 0) {
-      leaderChanges.incrementAndGet();
-    }
     log.info("leader is now {}{}", leader == 0 ? "unknown" : Long.toHexString(leader),
         leader == ids.memberId() ? " (this member)" : "");
   }
@@ -271,7 +280,7 @@ public final class DkvServer implements AutoCloseable {
 
       @Override
       public long raftIndex() {
-        return raft.lastIndex();
+        return raft.commitIndex(); // etcd's Status reports the committed index as raft_index
       }
 
       @Override

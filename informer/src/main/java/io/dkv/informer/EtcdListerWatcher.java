@@ -73,6 +73,11 @@ final class EtcdListerWatcher<T> implements ListerWatcher<Versioned<T>> {
       }
 
       @Override
+      public void created(long serverRevision) {
+        sink.serverRevision(serverRevision); // the source answers: no bookmark (events after the start may follow)
+      }
+
+      @Override
       public void progress(long revision) {
         sink.serverRevision(revision);
         sink.event(Event.bookmark(revision));

@@ -310,12 +310,11 @@ final class Reflector<T> implements Runnable {
     long from = revision();
     Sink sink = new Sink(from);
     long opened = System.nanoTime();
-    boolean afterLoss = lost.get();
     WatchHandle handle = source.watch(from, sink);
     watching = true;
-    if (afterLoss) {
-      handle.requestProgress(); // a quiet source then says at once that it is back
-    }
+    // no progress request now: sources say they are back by themselves (etcd: the watch's created response), and
+    // etcd before 3.4.24 / 3.5.8 may answer a request on a watch still catching up with a bookmark ahead of the
+    // events it has yet to send (etcd-io/etcd#15220)
     long silence = silenceTimeout.toNanos();
     long check = Math.max(TimeUnit.MILLISECONDS.toNanos(10), silence / 4);
     boolean progressRequested = false;

@@ -134,6 +134,24 @@ class Recorder implements ResourceEventHandler<String> {
   }
 
   /**
+   * The states handlers saw that no one wrote (per key, {@code history} holds every state it may have had; null
+   * for a deletion). Weaker than {@link #notSubsequenceOf}, for runs where a write whose call failed may have been
+   * applied later than writes made after it.
+   */
+  synchronized List<String> notWritten(Map<String, List<String>> history) {
+    List<String> bad = new ArrayList<>();
+    for (Map.Entry<String, List<String>> e : states.entrySet()) {
+      List<String> written = history.getOrDefault(e.getKey(), Collections.emptyList());
+      for (String state : e.getValue()) {
+        if (!written.contains(state)) {
+          bad.add(e.getKey() + ": saw " + state + ", never written");
+        }
+      }
+    }
+    return bad;
+  }
+
+  /**
    * The keys whose sequence of states is not an ordered subsequence of {@code history} (per key, every state
    * it may have had in write order; null for a deletion).
    */

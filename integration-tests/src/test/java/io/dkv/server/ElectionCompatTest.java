@@ -1,6 +1,7 @@
 package io.dkv.server;
 
 import io.dkv.server.testing.CompatServers;
+import io.dkv.server.testing.Target;
 
 import static io.dkv.server.KvCompatTest.bs;
 import static org.awaitility.Awaitility.await;
@@ -32,7 +33,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -45,9 +47,10 @@ class ElectionCompatTest {
   @TempDir
   Path dir;
 
-  @Test
-  void electionBehavesAsEtcd() throws Exception {
-    CompatServers.assertSameOnBoth(dir, ElectionCompatTest::scenario);
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void electionBehavesAsEtcd(Target target) throws Exception {
+    CompatServers.assertSameOnBoth(target, dir, ElectionCompatTest::scenario);
   }
 
   private static List<String> scenario(int port) throws Exception {

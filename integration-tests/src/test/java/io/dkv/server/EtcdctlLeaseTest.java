@@ -2,6 +2,8 @@ package io.dkv.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.dkv.server.testing.ServerPair;
+import io.dkv.server.testing.Target;
 import io.dkv.testing.EtcdProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,7 +12,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -22,17 +25,15 @@ class EtcdctlLeaseTest {
   @TempDir
   Path dir;
 
-  @Test
-  void etcdctlLeaseCommandsPrintTheSame() throws Exception {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void etcdctlLeaseCommandsPrintTheSame(Target target) throws Exception {
     EtcdProcess.assumeInstalled();
-    List<String> expected;
-    try (EtcdProcess etcd = EtcdProcess.start()) {
-      expected = run(etcd.port(), dir.resolve("etcd"));
-    }
-    assertEquals("exit 0: lease <id> keepalived with TTL(100)\n", expected.get(3));
-    assertEquals("exit 0: found 1 leases\n<id>\n", expected.get(4));
-    try (DkvServer dkv = DkvServer.builder().dataDir(dir.resolve("dkv")).port(0).start()) {
-      assertEquals(expected, run(dkv.port(), dir.resolve("dkv-out")));
+    try (ServerPair pair = ServerPair.open(target, dir.resolve("dkv"))) {
+      List<String> expected = run(pair.etcdPort, dir.resolve("etcd"));
+      assertEquals("exit 0: lease <id> keepalived with TTL(100)\n", expected.get(3));
+      assertEquals("exit 0: found 1 leases\n<id>\n", expected.get(4));
+      assertEquals(expected, run(pair.dkvPort, dir.resolve("dkv-out")));
     }
   }
 

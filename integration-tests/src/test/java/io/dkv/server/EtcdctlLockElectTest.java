@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import static io.dkv.server.KvCompatTest.bs;
 
+import io.dkv.server.testing.ServerPair;
+import io.dkv.server.testing.Target;
 import io.dkv.testing.EtcdProcess;
 import io.dkv.server.testing.Transcript;
 import io.etcd.jetcd.api.RangeRequest;
@@ -15,7 +17,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -28,18 +31,16 @@ class EtcdctlLockElectTest {
   @TempDir
   Path dir;
 
-  @Test
-  void etcdctlLockAndElectWorkAsAgainstEtcd() throws Exception {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void etcdctlLockAndElectWorkAsAgainstEtcd(Target target) throws Exception {
     EtcdProcess.assumeInstalled();
-    List<String> expected;
-    try (EtcdProcess etcd = EtcdProcess.start()) {
-      expected = run(etcd.port(), dir.resolve("etcd"));
-    }
-    assertTrue(expected.get(0).contains("L/<lease>") && expected.get(0).endsWith("held: false"), expected.get(0));
-    assertTrue(expected.get(1).contains("second-has-it"), expected.get(1));
-    assertTrue(expected.get(6).contains("p1") && expected.get(6).contains("p2"), expected.get(6));
-    try (DkvServer dkv = DkvServer.builder().dataDir(dir.resolve("dkv")).port(0).start()) {
-      assertEquals(expected, run(dkv.port(), dir.resolve("dkv-out")));
+    try (ServerPair pair = ServerPair.open(target, dir.resolve("dkv"))) {
+      List<String> expected = run(pair.etcdPort, dir.resolve("etcd"));
+      assertTrue(expected.get(0).contains("L/<lease>") && expected.get(0).endsWith("held: false"), expected.get(0));
+      assertTrue(expected.get(1).contains("second-has-it"), expected.get(1));
+      assertTrue(expected.get(6).contains("p1") && expected.get(6).contains("p2"), expected.get(6));
+      assertEquals(expected, run(pair.dkvPort, dir.resolve("dkv-out")));
     }
   }
 

@@ -4,6 +4,9 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import io.dkv.server.testing.EtcdctlRevisions;
+import io.dkv.server.testing.ServerPair;
+import io.dkv.server.testing.Target;
 import io.dkv.testing.EtcdProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +14,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code etcdctl watch} (key, --prefix, --rev, --prev-kv) prints the same against dkv-server as against etcd. */
@@ -26,16 +30,15 @@ class EtcdctlWatchTest {
       List.of("watch", "k", "--prefix", "--rev=3", "--prev-kv"),
       List.of("watch", "k1", "k3", "--rev=1"));
 
-  @Test
-  void etcdctlWatchPrintsTheSame() throws Exception {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void etcdctlWatchPrintsTheSame(Target target) throws Exception {
     EtcdProcess.assumeInstalled();
     List<String> expected;
     List<String> actual;
-    try (EtcdProcess etcd = EtcdProcess.start()) {
-      expected = run(etcd.port(), dir.resolve("etcd"));
-    }
-    try (DkvServer dkv = DkvServer.builder().dataDir(dir.resolve("dkv")).port(0).start()) {
-      actual = run(dkv.port(), dir.resolve("dkv-out"));
+    try (ServerPair pair = ServerPair.open(target, dir.resolve("dkv"))) {
+      expected = run(pair.etcdPort, dir.resolve("etcd"));
+      actual = run(pair.dkvPort, dir.resolve("dkv-out"));
     }
     assertEquals(expected, actual);
     assertFalse(expected.get(2).isBlank());
@@ -51,7 +54,7 @@ class EtcdctlWatchTest {
     List<String> outputs = new ArrayList<>();
     for (int i = 0; i < WATCHES.size(); i++) {
       Path file = out.resolve("watch" + i);
-      Process p = start(port, file, WATCHES.get(i).toArray(String[]::new));
+      Process p = start(port, file, EtcdctlRevisions.shiftArgs(WATCHES.get(i), port).toArray(String[]::new));
       long[] last = {-1};
       await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).during(Duration.ofMillis(700))
           .until(() -> {

@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import io.dkv.server.testing.CompatServers;
+import io.dkv.server.testing.ServerPair;
+import io.dkv.server.testing.Target;
 import io.dkv.server.testing.Transcript;
 import io.dkv.server.testing.Transcript.Step;
 import io.etcd.jetcd.api.CompactionRequest;
@@ -22,8 +23,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,11 +37,10 @@ class KvCompatTest {
   @TempDir
   Path dir;
 
-  private CompatServers servers;
+  private ServerPair servers;
 
-  @BeforeEach
-  void start() throws Exception {
-    servers = CompatServers.start(dir.resolve("dkv"));
+  private void open(Target target) throws Exception {
+    servers = ServerPair.open(target, dir.resolve("dkv"));
   }
 
   @AfterEach
@@ -54,7 +54,7 @@ class KvCompatTest {
     List<Step> list = Arrays.asList(steps);
     List<String> expected;
     List<String> actual;
-    try (Transcript e = new Transcript(servers.etcd.port()); Transcript d = new Transcript(servers.dkv.port())) {
+    try (Transcript e = new Transcript(servers.etcdPort); Transcript d = new Transcript(servers.dkvPort)) {
       expected = e.run(list);
       actual = d.run(list);
     }
@@ -130,8 +130,10 @@ class KvCompatTest {
 
   // --- scenarios ---
 
-  @Test
-  void putsAndGets() {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void putsAndGets(Target target) throws Exception {
+    open(target);
     assertSameAnswers(
         put("a", "1"),
         put(putReq("a", "2").setPrevKv(true)),
@@ -162,8 +164,10 @@ class KvCompatTest {
         get("a"));
   }
 
-  @Test
-  void sortingAndRevisionFilters() {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void sortingAndRevisionFilters(Target target) throws Exception {
+    open(target);
     List<Step> steps = new ArrayList<>();
     // distinct versions, create and mod revisions, and values, so no order has ties
     steps.add(put("k1", "d"));
@@ -172,12 +176,12 @@ class KvCompatTest {
     steps.add(put("k1", "c"));
     steps.add(put("k2", "e"));
     steps.add(put("k2", "f"));
-    for (RangeRequest.SortTarget target : List.of(RangeRequest.SortTarget.KEY, RangeRequest.SortTarget.VERSION,
+    for (RangeRequest.SortTarget sortTarget : List.of(RangeRequest.SortTarget.KEY, RangeRequest.SortTarget.VERSION,
         RangeRequest.SortTarget.CREATE, RangeRequest.SortTarget.MOD, RangeRequest.SortTarget.VALUE)) {
       for (RangeRequest.SortOrder order : List.of(RangeRequest.SortOrder.NONE, RangeRequest.SortOrder.ASCEND,
           RangeRequest.SortOrder.DESCEND)) {
-        steps.add(range(rangeReq("k").setRangeEnd(bs("l")).setSortTarget(target).setSortOrder(order)));
-        steps.add(range(rangeReq("k").setRangeEnd(bs("l")).setSortTarget(target).setSortOrder(order).setLimit(2)));
+        steps.add(range(rangeReq("k").setRangeEnd(bs("l")).setSortTarget(sortTarget).setSortOrder(order)));
+        steps.add(range(rangeReq("k").setRangeEnd(bs("l")).setSortTarget(sortTarget).setSortOrder(order).setLimit(2)));
       }
     }
     steps.add(range(rangeReq("k").setRangeEnd(bs("l")).setMinModRevision(5)));
@@ -189,8 +193,10 @@ class KvCompatTest {
     assertSameAnswers(steps.toArray(Step[]::new));
   }
 
-  @Test
-  void putOptionsAndErrors() {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void putOptionsAndErrors(Target target) throws Exception {
+    open(target);
     assertSameAnswers(
         put("a", "1"),
         put(putReq("a", "").setIgnoreValue(true).setPrevKv(true)),
@@ -204,8 +210,10 @@ class KvCompatTest {
         get("a"));
   }
 
-  @Test
-  void deletes() {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void deletes(Target target) throws Exception {
+    open(target);
     assertSameAnswers(
         put("a", "1"),
         put("b", "2"),
@@ -227,8 +235,10 @@ class KvCompatTest {
         del(DeleteRangeRequest.newBuilder().setKey(bs("z")).setRangeEnd(bs("a"))));
   }
 
-  @Test
-  void transactions() {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void transactions(Target target) throws Exception {
+    open(target);
     List<Step> steps = new ArrayList<>(List.of(put("a", "1"), put("a", "2"), put("b", "x")));
     for (Compare.CompareResult result : List.of(Compare.CompareResult.EQUAL, Compare.CompareResult.NOT_EQUAL,
         Compare.CompareResult.GREATER, Compare.CompareResult.LESS)) {
@@ -306,8 +316,10 @@ class KvCompatTest {
     assertSameAnswers(steps.toArray(Step[]::new));
   }
 
-  @Test
-  void compactionAndHashes() {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void compactionAndHashes(Target target) throws Exception {
+    open(target);
     List<Step> steps = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       steps.add(put("k" + (i % 3), "v" + i));
@@ -337,8 +349,10 @@ class KvCompatTest {
     assertSameAnswers(steps.toArray(Step[]::new));
   }
 
-  @Test
-  void requestSizeLimits() {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void requestSizeLimits(Target target) throws Exception {
+    open(target);
     String big = "x".repeat(1536 * 1024 + 100);
     String fine = "y".repeat(1024 * 1024);
     String huge = "z".repeat(1536 * 1024 + 600 * 1024);
@@ -351,20 +365,27 @@ class KvCompatTest {
         get("big"));
   }
 
-  @Test
-  void statusAndMembers() {
-    try (Transcript d = new Transcript(servers.dkv.port()); Transcript e = new Transcript(servers.etcd.port())) {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void statusAndMembers(Target target) throws Exception {
+    open(target);
+    try (Transcript d = new Transcript(servers.dkvPort); Transcript e = new Transcript(servers.etcdPort)) {
       Step status = t -> t.maintenance.status(StatusRequest.getDefaultInstance());
       var ds = (io.etcd.jetcd.api.StatusResponse) status.call(d);
       var es = (io.etcd.jetcd.api.StatusResponse) status.call(e);
       assertEquals(es.getHeader().getRevision(), ds.getHeader().getRevision());
-      assertEquals(ds.getHeader().getMemberId(), ds.getLeader(), "a single member leads itself");
+      assertEquals(es.getHeader().getMemberId() == es.getLeader(), ds.getHeader().getMemberId() == ds.getLeader(),
+          "leads itself");
+      assertEquals(target != Target.CLUSTER_FOLLOWER, ds.getHeader().getMemberId() == ds.getLeader());
       assertTrue(ds.getDbSize() >= 0);
       assertTrue(ds.getVersion().startsWith("3."));
       var members = d.cluster.memberList(MemberListRequest.getDefaultInstance()).getMembersList();
-      assertEquals(1, members.size());
-      assertEquals(ds.getHeader().getMemberId(), members.get(0).getID());
-      assertEquals(List.of(servers.dkv.endpoint()), members.get(0).getClientURLsList());
+      var etcdMembers = e.cluster.memberList(MemberListRequest.getDefaultInstance()).getMembersList();
+      assertEquals(etcdMembers.size(), members.size());
+      assertEquals(target.isCluster() ? 3 : 1, members.size());
+      var self = members.stream().filter(m -> m.getID() == ds.getHeader().getMemberId()).findFirst().orElseThrow();
+      assertEquals(List.of("http://127.0.0.1:" + servers.dkvPort), self.getClientURLsList());
+      assertTrue(members.stream().anyMatch(m -> m.getID() == ds.getLeader()), "the leader is a member");
     }
   }
 }

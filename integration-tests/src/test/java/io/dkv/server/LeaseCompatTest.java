@@ -6,7 +6,10 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.dkv.server.api.LeaseLeases;
-import io.dkv.testing.EtcdProcess;
+import io.dkv.server.testing.Channels;
+import io.dkv.server.testing.RevisionShift;
+import io.dkv.server.testing.ServerPair;
+import io.dkv.server.testing.Target;
 import io.dkv.server.testing.Transcript;
 import io.dkv.server.testing.WatchSession;
 import io.dkv.server.testing.Transcript.Step;
@@ -35,8 +38,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -49,22 +52,16 @@ class LeaseCompatTest {
   @TempDir
   Path dir;
 
-  private EtcdProcess etcd;
-  private DkvServer dkv;
+  private ServerPair servers;
 
-  @BeforeEach
-  void start() throws Exception {
-    etcd = EtcdProcess.start();
-    dkv = DkvServer.builder().dataDir(dir.resolve("dkv")).port(0).start();
+  private void open(Target target) throws Exception {
+    servers = ServerPair.open(target, dir.resolve("dkv"));
   }
 
   @AfterEach
   void stop() {
-    if (dkv != null) {
-      dkv.close();
-    }
-    if (etcd != null) {
-      etcd.close();
+    if (servers != null) {
+      servers.close();
     }
   }
 
@@ -72,7 +69,7 @@ class LeaseCompatTest {
     List<Step> list = Arrays.asList(steps);
     List<String> expected;
     List<String> actual;
-    try (Transcript e = new Transcript(etcd.port()); Transcript d = new Transcript(dkv.port())) {
+    try (Transcript e = new Transcript(servers.etcdPort); Transcript d = new Transcript(servers.dkvPort)) {
       expected = e.run(list);
       actual = d.run(list);
     }
@@ -131,7 +128,7 @@ class LeaseCompatTest {
     return t -> {
       LeaseLeases.Response r = ClientCalls.blockingUnaryCall(t.channel, LeaseLeases.METHOD,
           io.grpc.CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS), new LeaseLeases.Request());
-      var b = io.etcd.jetcd.api.RangeResponse.newBuilder().setHeader(r.header()).setCount(r.ids().size());
+      var b = io.etcd.jetcd.api.RangeResponse.newBuilder().setHeader((io.etcd.jetcd.api.ResponseHeader) RevisionShift.shift(r.header(), -Channels.offset(t.port))).setCount(r.ids().size());
       r.ids().stream().sorted().forEach(id -> b.addKvs(io.etcd.jetcd.api.KeyValue.newBuilder().setLease(id)));
       return b.build();
     };
@@ -145,8 +142,10 @@ class LeaseCompatTest {
     return t -> t.kv.range(RangeRequest.newBuilder().setKey(bs("\0")).setRangeEnd(bs("\0")).build());
   }
 
-  @Test
-  void grantKeepAliveTimeToLiveRevoke() {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void grantKeepAliveTimeToLiveRevoke(Target target) throws Exception {
+    open(target);
     assertSameAnswers(
         grant(1000, 100),
         grant(1000, 50),
@@ -185,10 +184,12 @@ class LeaseCompatTest {
     return t -> t.kv.put(p.build());
   }
 
-  @Test
-  void expiryDeletesTheKeysInOneRevisionSeenByAWatcher() throws Exception {
-    List<String> expected = expire(etcd.port());
-    assertEquals(expected, expire(dkv.port()));
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void expiryDeletesTheKeysInOneRevisionSeenByAWatcher(Target target) throws Exception {
+    open(target);
+    List<String> expected = expire(servers.etcdPort);
+    assertEquals(expected, expire(servers.dkvPort));
   }
 
   /** Grants a short lease with keys, watches them, and returns what the watcher saw when it expired. */

@@ -1,6 +1,7 @@
 package io.dkv.server;
 
 import io.dkv.server.testing.CompatServers;
+import io.dkv.server.testing.Target;
 
 import static io.dkv.server.KvCompatTest.bs;
 import static org.awaitility.Awaitility.await;
@@ -26,7 +27,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -39,9 +41,10 @@ class LockCompatTest {
   @TempDir
   Path dir;
 
-  @Test
-  void contendedLockBehavesAsEtcd() throws Exception {
-    CompatServers.assertSameOnBoth(dir, LockCompatTest::scenario);
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void contendedLockBehavesAsEtcd(Target target) throws Exception {
+    CompatServers.assertSameOnBoth(target, dir, LockCompatTest::scenario);
   }
 
   private static List<String> scenario(int port) throws Exception {

@@ -37,6 +37,13 @@ class MetricsEndpointTest {
       String text = get(server.metricsPort(), "/metrics").body();
       assertTrue(text.contains("\netcd_debugging_mvcc_current_revision 3\n"), text);
       assertTrue(text.contains("\netcd_server_has_leader 1\n"), text);
+      assertTrue(text.contains("\netcd_server_is_leader 1\n"), text);
+      assertTrue(text.contains("\n# TYPE etcd_server_leader_changes_seen_total counter\netcd_server_leader_changes_seen_total 1\n"), text);
+      assertTrue(text.contains("\netcd_server_proposals_pending 0\n"), text);
+      assertTrue(text.contains("\ndkv_raft_apply_lag_entries 0\n"), text);
+      long committed = metric(text, "etcd_server_proposals_committed_total");
+      assertTrue(committed >= 2 && committed == metric(text, "etcd_server_proposals_applied_total"), text);
+      assertTrue(metric(text, "dkv_raft_log_size_bytes") > 0, text);
     }
     assertTrue(dkv.contains(
         "grpc_server_started_total{grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"} 2"), 
@@ -101,6 +108,11 @@ class MetricsEndpointTest {
   private HttpResponse<String> get(int port, String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
         HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static long metric(String text, String name) {
+    return text.lines().filter(l -> l.startsWith(name + " ")).mapToLong(l -> Long.parseLong(l.substring(name.length() + 1)))
+        .findFirst().orElseThrow(() -> new AssertionError("no " + name + " in\n" + text));
   }
 
   private static int freePort() throws IOException {

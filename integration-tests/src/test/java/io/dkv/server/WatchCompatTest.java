@@ -8,6 +8,8 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.TextFormat;
 import com.google.protobuf.UnknownFieldSet;
 import io.dkv.server.testing.CompatServers;
+import io.dkv.server.testing.ServerPair;
+import io.dkv.server.testing.Target;
 import io.dkv.server.testing.Transcript;
 import io.dkv.server.testing.WatchSession;
 import io.etcd.jetcd.api.CompactionRequest;
@@ -25,8 +27,9 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,11 +41,10 @@ class WatchCompatTest {
   @TempDir
   Path dir;
 
-  private CompatServers servers;
+  private ServerPair servers;
 
-  @BeforeEach
-  void start() throws Exception {
-    servers = CompatServers.start(dir.resolve("dkv"));
+  private void open(Target target) throws Exception {
+    servers = ServerPair.open(target, dir.resolve("dkv"));
   }
 
   @AfterEach
@@ -58,7 +60,7 @@ class WatchCompatTest {
   }
 
   private void assertSameWatches(Scenario s) {
-    assertEquals(play(servers.etcd.port(), s), play(servers.dkv.port(), s));
+    assertEquals(play(servers.etcdPort, s), play(servers.dkvPort, s));
   }
 
   /** What each watch id received, normalized, once the stream has gone quiet. */
@@ -109,8 +111,10 @@ class WatchCompatTest {
     return RequestOp.newBuilder().setRequestPut(PutRequest.newBuilder().setKey(bs(k)).setValue(bs(v))).build();
   }
 
-  @Test
-  void historyReplayWithPrevKvThenLiveEvents() {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void historyReplayWithPrevKvThenLiveEvents(Target target) throws Exception {
+    open(target);
     assertSameWatches((kv, w) -> {
       put(kv, "a", "1");
       put(kv, "a", "2");
@@ -125,8 +129,10 @@ class WatchCompatTest {
     });
   }
 
-  @Test
-  void prefixRangeAndFromKeyWatches() {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void prefixRangeAndFromKeyWatches(Target target) throws Exception {
+    open(target);
     assertSameWatches((kv, w) -> {
       w.create(watch("p/", "p0", 0));
       w.create(watch("p/b", "p/d", 0));
@@ -140,8 +146,10 @@ class WatchCompatTest {
     });
   }
 
-  @Test
-  void filters() {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void filters(Target target) throws Exception {
+    open(target);
     assertSameWatches((kv, w) -> {
       w.create(watch("f", "g", 0).addFilters(WatchCreateRequest.FilterType.NOPUT));
       w.create(watch("f", "g", 0).addFilters(WatchCreateRequest.FilterType.NODELETE).setPrevKv(true));
@@ -153,8 +161,10 @@ class WatchCompatTest {
     });
   }
 
-  @Test
-  void compactedStartRevisionCancelsTheWatch() {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void compactedStartRevisionCancelsTheWatch(Target target) throws Exception {
+    open(target);
     assertSameWatches((kv, w) -> {
       for (int i = 0; i < 6; i++) {
         put(kv, "c", "v" + i);
@@ -168,8 +178,10 @@ class WatchCompatTest {
     });
   }
 
-  @Test
-  void multiKeyDeletesAndTxnsArriveAsOneResponse() {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void multiKeyDeletesAndTxnsArriveAsOneResponse(Target target) throws Exception {
+    open(target);
     assertSameWatches((kv, w) -> {
       w.create(watch("m", "n", 0).setPrevKv(true));
       awaitResponses(w, 1);
@@ -180,8 +192,10 @@ class WatchCompatTest {
     });
   }
 
-  @Test
-  void cancelProgressAndBadRequests() {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void cancelProgressAndBadRequests(Target target) throws Exception {
+    open(target);
     assertSameWatches((kv, w) -> {
       put(kv, "x", "1");
       w.create(watch("x", "", 0));
@@ -207,10 +221,11 @@ class WatchCompatTest {
 
   @Test
   void largeResponsesAreFragmentedWhenAsked() throws Exception {
-    // both servers again, with a small request limit so that responses need fragments
-    stop();
-    servers = CompatServers.start(dir.resolve("dkv-small"), b -> b.maxRequestBytes(65536),
+    // single servers only (the shared clusters keep etcd's default limit), with a small request limit so that
+    // responses need fragments
+    CompatServers small = CompatServers.start(dir.resolve("dkv-small"), b -> b.maxRequestBytes(65536),
         "--max-request-bytes", "65536");
+    servers = ServerPair.of(small);
     String big = "v".repeat(20_000);
     assertSameWatches((kv, w) -> {
       // etcd fragments above --max-request-bytes plus its 512 KiB gRPC allowance: 40 x 20 KB is over
@@ -225,8 +240,10 @@ class WatchCompatTest {
     });
   }
 
-  @Test
-  void futureStartRevisionWaits() {
+  @ParameterizedTest
+  @EnumSource(Target.class)
+  void futureStartRevisionWaits(Target target) throws Exception {
+    open(target);
     assertSameWatches((kv, w) -> {
       put(kv, "k", "1");
       w.create(watch("k", "", 4));

@@ -56,7 +56,7 @@ public final class EtcdServices {
     /** The leader's member id, 0 if none is known. */
     long leaderId();
 
-    /** The index of the last entry in this member's Raft log. */
+    /** The index of the last committed entry this member knows of (etcd's raft_index). */
     long raftIndex();
 
     /** The index of the last entry applied on this member. */
@@ -80,9 +80,10 @@ public final class EtcdServices {
 
   /**
    * Every service, with etcd's limits: {@code maxRequestBytes} (--max-request-bytes) and {@code maxTxnOps}
-   * (--max-txn-ops).
+   * (--max-txn-ops), and etcd's handling of the require-leader metadata ({@code requireLeader}).
    */
-  public static List<ServerServiceDefinition> all(Parts p, Headers headers, long maxRequestBytes, int maxTxnOps) {
+  public static List<ServerServiceDefinition> all(Parts p, Headers headers, long maxRequestBytes, int maxTxnOps,
+      RequireLeader requireLeader) {
     MessageSizeLimit sizeLimit = new MessageSizeLimit(maxRequestBytes);
     LeaseService lease = new LeaseService(p.leases(), p.proposer(), p.store(), headers);
     p.proposer().answerLeaderQueries(lease::answerAsLeader);
@@ -94,6 +95,6 @@ public final class EtcdServices {
         lease.withLeaseLeases(),
         new LockService(p.locks(), headers).bindService(),
         new ElectionService(p.elections(), headers).bindService())
-        .stream().map(s -> ServerInterceptors.intercept(s, sizeLimit)).toList();
+        .stream().map(s -> ServerInterceptors.intercept(s, sizeLimit, requireLeader)).toList();
   }
 }

@@ -43,8 +43,17 @@ final class WatchService {
   private StreamObserver<WatchRequest> open(StreamObserver<Object> responses) {
     ServerCallStreamObserver<Object> out = (ServerCallStreamObserver<Object>) responses;
     out.setOnReadyThreshold(STREAM_BUFFER_BYTES);
-    WatchHub.Session session = hub.open(new Output(out));
-    out.setOnCancelHandler(session::close);
+    Output output = new Output(out);
+    WatchHub.Session session = hub.open(output);
+    RequireLeader requireLeader = RequireLeader.STREAM.get();
+    Runnable forget = requireLeader == null ? () -> { } : requireLeader.onLeaderLost(() -> {
+      output.fail(ErrorStatus.of(EtcdError.NO_LEADER));
+      session.close();
+    });
+    out.setOnCancelHandler(() -> {
+      forget.run();
+      session.close();
+    });
     out.setOnReadyHandler(session::drained);
     return new StreamObserver<>() {
       @Override
@@ -59,6 +68,7 @@ final class WatchService {
 
       @Override
       public void onError(Throwable t) {
+        forget.run();
         session.close();
       }
 
@@ -69,22 +79,43 @@ final class WatchService {
     };
   }
 
-  /** A gRPC stream's outbound side as the hub's output. */
-  private record Output(ServerCallStreamObserver<Object> out) implements WatchOutput {
+  /**
+   * A gRPC stream's outbound side as the hub's output. The hub sends from its thread; a require-leader stream
+   * may also be failed from the leader monitor's, hence the lock: nothing is sent after the stream ended.
+   */
+  private static final class Output implements WatchOutput {
+    private final ServerCallStreamObserver<Object> out;
+    private boolean ended;
+
+    Output(ServerCallStreamObserver<Object> out) {
+      this.out = out;
+    }
+
     @Override
     public boolean isReady() {
       return out.isReady();
     }
 
     @Override
-    public void send(Object response) {
-      out.onNext(response);
+    public synchronized void send(Object response) {
+      if (!ended) {
+        out.onNext(response);
+      }
     }
 
     @Override
     public void stop() {
+      fail(ErrorStatus.of(EtcdError.STOPPED));
+    }
+
+    /** Ends the stream with {@code status}, unless it ended already. */
+    synchronized void fail(io.grpc.Status status) {
+      if (ended) {
+        return;
+      }
+      ended = true;
       try {
-        out.onError(ErrorStatus.of(EtcdError.STOPPED).asRuntimeException());
+        out.onError(status.asRuntimeException());
       } catch (RuntimeException alreadyClosed) {
         // the call ended meanwhile
       }

@@ -19,7 +19,7 @@ import java.util.function.LongSupplier;
  */
 public final class MetricsEndpoint implements AutoCloseable {
 
-  private record Gauge(String name, String help, LongSupplier value) {}
+  private record Gauge(String name, String help, LongSupplier value, String type) {}
 
   private final HttpServer http;
   private final ExecutorService executor;
@@ -49,7 +49,13 @@ public final class MetricsEndpoint implements AutoCloseable {
 
   /** Adds a gauge read at every scrape. */
   public MetricsEndpoint gauge(String name, String help, LongSupplier value) {
-    gauges.add(new Gauge(name, help, value));
+    gauges.add(new Gauge(name, help, value, "gauge"));
+    return this;
+  }
+
+  /** Adds a counter (a value that only grows) read at every scrape. */
+  public MetricsEndpoint counter(String name, String help, LongSupplier value) {
+    gauges.add(new Gauge(name, help, value, "counter"));
     return this;
   }
 
@@ -70,7 +76,7 @@ public final class MetricsEndpoint implements AutoCloseable {
     }
     PrometheusText text = new PrometheusText();
     for (Gauge g : gauges) {
-      text.type(g.name(), g.help(), "gauge");
+      text.type(g.name(), g.help(), g.type());
       text.sample(g.name(), "", g.value().getAsLong());
     }
     grpc.write(text);

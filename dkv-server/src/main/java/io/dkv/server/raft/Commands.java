@@ -10,8 +10,12 @@ import io.etcd.jetcd.api.DeleteRangeRequest;
 import io.etcd.jetcd.api.DeleteRangeResponse;
 import io.etcd.jetcd.api.LeaseGrantRequest;
 import io.etcd.jetcd.api.LeaseGrantResponse;
+import io.etcd.jetcd.api.LeaseKeepAliveRequest;
+import io.etcd.jetcd.api.LeaseKeepAliveResponse;
 import io.etcd.jetcd.api.LeaseRevokeRequest;
 import io.etcd.jetcd.api.LeaseRevokeResponse;
+import io.etcd.jetcd.api.LeaseTimeToLiveRequest;
+import io.etcd.jetcd.api.LeaseTimeToLiveResponse;
 import io.etcd.jetcd.api.Member;
 import io.etcd.jetcd.api.MemberAddRequest;
 import io.etcd.jetcd.api.MemberAddResponse;
@@ -43,16 +47,22 @@ final class Commands {
       LeaseGrantRequest.class, LeaseRevokeRequest.class, Member.class,
       PutResponse.class, DeleteRangeResponse.class, TxnResponse.class, CompactionResponse.class,
       LeaseGrantResponse.class, LeaseRevokeResponse.class,
-      MemberAddResponse.class, MemberRemoveRequest.class, MemberUpdateRequest.class, com.google.protobuf.UInt64Value.class,
-      MemberAddRequest.class, MemberListRequest.class, MemberListResponse.class, MemberRemoveResponse.class,
-      MemberUpdateResponse.class);
+      // not in the log: the queries a member forwards to the leader, and the leader's answers
+      LeaseKeepAliveRequest.class, LeaseTimeToLiveRequest.class, LeaseKeepAliveResponse.class,
+      LeaseTimeToLiveResponse.class,
+      // membership: the first four in the log, the others between members only
+      MemberAddResponse.class, MemberRemoveRequest.class, MemberUpdateRequest.class,
+      com.google.protobuf.UInt64Value.class, MemberAddRequest.class, MemberListRequest.class,
+      MemberListResponse.class, MemberRemoveResponse.class, MemberUpdateResponse.class);
   private static final List<Message> PROTOTYPES = List.of(
       PutRequest.getDefaultInstance(), DeleteRangeRequest.getDefaultInstance(), TxnRequest.getDefaultInstance(),
       CompactionRequest.getDefaultInstance(), LeaseGrantRequest.getDefaultInstance(),
       LeaseRevokeRequest.getDefaultInstance(), Member.getDefaultInstance(),
       PutResponse.getDefaultInstance(), DeleteRangeResponse.getDefaultInstance(), TxnResponse.getDefaultInstance(),
       CompactionResponse.getDefaultInstance(), LeaseGrantResponse.getDefaultInstance(),
-      LeaseRevokeResponse.getDefaultInstance(),
+      LeaseRevokeResponse.getDefaultInstance(), LeaseKeepAliveRequest.getDefaultInstance(),
+      LeaseTimeToLiveRequest.getDefaultInstance(), LeaseKeepAliveResponse.getDefaultInstance(),
+      LeaseTimeToLiveResponse.getDefaultInstance(),
       MemberAddResponse.getDefaultInstance(), MemberRemoveRequest.getDefaultInstance(),
       MemberUpdateRequest.getDefaultInstance(), com.google.protobuf.UInt64Value.getDefaultInstance(),
       MemberAddRequest.getDefaultInstance(), MemberListRequest.getDefaultInstance(),

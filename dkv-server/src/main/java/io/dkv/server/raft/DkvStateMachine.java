@@ -286,26 +286,43 @@ final class DkvStateMachine extends BaseStateMachine {
 
   @Override
   public void notifyTermIndexUpdated(long term, long index) {
-    // a configuration or leader entry: nothing to apply, but the position moves on
+    // a configuration or commit-index entry: nothing to apply, but the position moves on; one replayed from
+    // before the stored state's position (after a restart, from the last snapshot on) is behind it already
+    if (index <= getLastAppliedTermIndex().getIndex()) {
+      return;
+    }
     super.notifyTermIndexUpdated(term, index);
     applied.advance(index);
   }
 
-  /** A linearizable read's barrier: Ratis calls this once the local state is at least at the read index. */
+  /**
+   * A read: Ratis calls this once the local state is at least at the read index. Empty, it is a linearizable
+   * read's barrier; otherwise a query another member sent to this one as the leader.
+   */
   @Override
   public CompletableFuture<Message> query(Message request) {
-    return CompletableFuture.completedFuture(Message.EMPTY);
-  }
-
-  /** A query forwarded to the leader (sent to it as a stale read, so that only this member answers it). */
-  @Override
-  public CompletableFuture<Message> queryStale(Message request, long minIndex) {
-    LeaderQueries q = leaderQueries;
-    if (q == null) {
-      return CompletableFuture.completedFuture(message(Commands.encodeError(EtcdError.NOT_LEADER)));
+    if (request.getContent().isEmpty()) {
+      return CompletableFuture.completedFuture(Message.EMPTY);
     }
     ByteString b = ByteString.copyFrom(request.getContent().asReadOnlyByteBuffer());
-    return q.answer(Commands.decode(b)).thenApply(DkvStateMachine::message);
+    return answerQuery(Commands.decode(b)).thenApply(DkvStateMachine::message);
+  }
+
+  /**
+   * A query any member answers at once, without a leader (the member list a joining member asks for, or a
+   * membership request it forwards to the leader).
+   */
+  @Override
+  public CompletableFuture<Message> queryStale(Message request, long minIndex) {
+    ByteString b = ByteString.copyFrom(request.getContent().asReadOnlyByteBuffer());
+    return answerQuery(Commands.decode(b)).thenApply(DkvStateMachine::message);
+  }
+
+  /** The answer to a query another member sent here, encoded; NOT_LEADER for a leader's query elsewhere. */
+  CompletableFuture<ByteString> answerQuery(com.google.protobuf.Message query) {
+    LeaderQueries q = leaderQueries;
+    return q == null ? CompletableFuture.completedFuture(Commands.encodeError(EtcdError.NOT_LEADER))
+        : q.answer(query);
   }
 
   @Override
@@ -316,8 +333,18 @@ final class DkvStateMachine extends BaseStateMachine {
     }
   }
 
+  private final java.util.concurrent.atomic.AtomicLong leaderChanges = new java.util.concurrent.atomic.AtomicLong();
+
+  /** How many times a leader became known to this member (etcd's leader_changes_seen_total). */
+  long leaderChanges() {
+    return leaderChanges.get();
+  }
+
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId leaderId) {
+    if (leaderId != null) {
+      leaderChanges.incrementAndGet();
+    }
     Leadership l = leadership;
     if (l != null) {
       l.changed(leaderId);

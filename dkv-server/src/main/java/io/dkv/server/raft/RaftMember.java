@@ -92,6 +92,9 @@ public final class RaftMember implements Proposer {
   private final ScheduledExecutorService retries;
   private final InetSocketAddress peerAddress;
   private final List<RaftPeer> clientPeers;
+  private final java.util.concurrent.atomic.AtomicLong pending = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
+  private final Path raftDir;
   private volatile Member self;
   private static final Duration MEMBERSHIP_TIMEOUT = Duration.ofSeconds(30);
   private volatile boolean closed;
@@ -131,6 +134,7 @@ public final class RaftMember implements Proposer {
   private RaftMember(ClusterConfig cfg, Ids ids, Path raftDir, Backend backend, MvccStore store,
       LeaseState leases, Consumer<List<Event>> committed, Runnable stateReplaced) throws IOException {
     boolean fresh = !hasLog(raftDir);
+    this.raftDir = raftDir;
     this.memberId = ids.memberId();
     this.clusterId = ids.clusterId();
     this.groupId = RaftGroupId.valueOf(new UUID(clusterId, clusterId));
@@ -274,28 +278,34 @@ public final class RaftMember implements Proposer {
     }
   }
 
-  /** A start that failed on the log: one line naming the file, and that the member refuses to serve. */
+  /**
+   * A start that failed: if on damage Ratis found in the log, one line naming the file (when Ratis names it),
+   * and that the member refuses to serve; otherwise what failed.
+   */
   private static IOException damaged(Path raftDir, Exception e) {
-    Throwable c = e;
-    String file = null;
-    while (c != null) {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(/\\S*log_(inprogress_)?\\d+(-\\d+)?)")
-          .matcher(String.valueOf(c.getMessage()));
-      if (file == null && m.find()) {
-        file = m.group(1);
-      }
-      if (c.getCause() == null || c.getCause() == c) {
-        break;
-      }
-      c = c.getCause();
-    }
-    String where = file != null ? file : raftDir.toString();
-    String why = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
     if (e instanceof IOException io && io.getMessage() != null && io.getMessage().startsWith("the Raft log in")) {
       return new IOException("refusing to serve: " + io.getMessage(), io);
     }
-    return new IOException("refusing to serve: the Raft log " + where + " is damaged (" + why + "); "
-        + "restore this member from a backup or, in a cluster, replace it (docs/operations.md)", e);
+    Throwable root = e;
+    boolean corrupt = false;
+    String file = null;
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      String m = String.valueOf(c.getMessage());
+      corrupt |= c instanceof org.apache.ratis.protocol.exceptions.ChecksumException || m.contains("corrupt")
+          || m.contains("Failed to read segment");
+      java.util.regex.Matcher f = java.util.regex.Pattern.compile("(/\\S*log_(inprogress_)?\\d+(-\\d+)?)").matcher(m);
+      if (file == null && f.find()) {
+        file = f.group(1);
+      }
+      root = c;
+    }
+    String why = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    if (!corrupt) {
+      return new IOException("cannot start the Raft member on " + raftDir + ": " + why, e);
+    }
+    return new IOException("refusing to serve: the Raft log " + (file != null ? file : raftDir.toString())
+        + " is damaged (" + why + "); restore this member from a backup or, in a cluster, replace it "
+        + "(docs/operations.md)", e);
   }
 
   private static boolean isEmpty(Path dir) throws IOException {
@@ -336,8 +346,9 @@ public final class RaftMember implements Proposer {
     // the entries a lagging follower may still need, not Ratis's 200 MB default: the state is in RocksDB
     RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
     RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("16MB"));
-    // no commit-index entries between the commands: etcd's raft index counts commands and configuration only
-    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
+    // Ratis's commit-index entries (its default) stay on: appending one is how the leader tells the followers at
+    // once that an entry committed (etcd sends an empty append); without them a follower learns it from the next
+    // heartbeat, half an election timeout later, and a write through a follower waits that long
     RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.EXCEPTION);
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf("8MB")); // above etcd's largest request
     return p;
@@ -382,15 +393,43 @@ public final class RaftMember implements Proposer {
     return division().getInfo().getCurrentTerm();
   }
 
-  /** The index of the last entry in this member's log. */
-  public long lastIndex() {
-    return division().getRaftLog().getLastEntryTermIndex() == null ? 0
-        : division().getRaftLog().getLastEntryTermIndex().getIndex();
+  /** The index of the last committed entry this member knows of. */
+  public long commitIndex() {
+    return division().getRaftLog().getLastCommittedIndex();
   }
 
-  /** The index of the last entry applied here. */
+  /** Proposals of this member not answered yet. */
+  public long pendingProposals() {
+    return pending.get();
+  }
+
+  /** Proposals of this member that failed without being committed (timeout, no leader, stopped). */
+  public long failedProposals() {
+    return failed.get();
+  }
+
+  /** Bytes of this member's Raft log segments and of its snapshots. */
+  public long[] diskSizes() {
+    long[] sizes = new long[2];
+    try (var s = Files.walk(raftDir)) {
+      s.filter(Files::isRegularFile).forEach(f -> {
+        String name = f.getFileName().toString();
+        long len = f.toFile().length();
+        if (name.startsWith("log_")) {
+          sizes[0] += len;
+        } else if (f.toString().contains("/sm/snapshot.")) {
+          sizes[1] += len;
+        }
+      });
+    } catch (IOException | java.io.UncheckedIOException e) {
+      // a file removed while walking (a purge): the next scrape counts again
+    }
+    return sizes;
+  }
+
+  /** The index of the last entry applied here (Ratis's own entries included). */
   public long appliedIndex() {
-    return stateMachine.applied().get();
+    return division().getInfo().getLastAppliedIndex();
   }
 
   /** The members of the current configuration, as etcd's MemberList lists them. */
@@ -556,7 +595,15 @@ public final class RaftMember implements Proposer {
     return clientPeers;
   }
 
-  /** Tells {@code onReady} when this member becomes a leader ready to serve, {@code onChange} of any change. */
+  /** How many times a leader became known to this member. */
+  public long leaderChanges() {
+    return stateMachine.leaderChanges();
+  }
+
+  /**
+   * Tells {@code onReady} when this member becomes a leader ready to serve (at once if it is one already),
+   * {@code onChange} of any change.
+   */
   public void onLeadership(Runnable onReady, Consumer<Long> onChange) {
     stateMachine.onLeadership(new DkvStateMachine.Leadership() {
       @Override
@@ -569,6 +616,9 @@ public final class RaftMember implements Proposer {
         onChange.accept(leaderId == null ? 0 : Long.parseUnsignedLong(leaderId.toString(), 16));
       }
     });
+    if (division().getInfo().isLeader() && division().getInfo().isLeaderReady()) {
+      onReady.run();
+    }
   }
 
   @Override
@@ -586,7 +636,8 @@ public final class RaftMember implements Proposer {
     } else {
       sent = client.async().send(m);
     }
-    return bounded(sent).thenCompose(reply -> {
+    pending.incrementAndGet();
+    CompletableFuture<com.google.protobuf.Message> answered = bounded(sent).thenCompose(reply -> {
       if (!reply.isSuccess()) {
         throw new CompletionException(failure(reply.getException()));
       }
@@ -594,6 +645,25 @@ public final class RaftMember implements Proposer {
       ByteString answer = ByteString.copyFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
       return stateMachine.applied().await(index).thenApply(v -> decodeAnswer(answer));
     });
+    answered.whenComplete((answer, e) -> {
+      pending.decrementAndGet();
+      if (e != null && notCommitted(e)) {
+        failed.incrementAndGet();
+      }
+    });
+    return answered;
+  }
+
+  /** A failure before commit (timeout, no leader, stopped), as opposed to an etcd error the applier answered. */
+  private static boolean notCommitted(Throwable e) {
+    Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    if (!(c instanceof EtcdException ee)) {
+      return true;
+    }
+    return switch (ee.error()) {
+      case STOPPED, NO_LEADER, NOT_LEADER, TIMEOUT, LEADER_CHANGED -> true;
+      default -> false;
+    };
   }
 
   private static com.google.protobuf.Message decodeAnswer(ByteString answer) {
@@ -623,12 +693,29 @@ public final class RaftMember implements Proposer {
       // the only voter: nobody else can commit, so everything committed is in its own log; no round needed
       return stateMachine.applied().await(d.getRaftLog().getLastCommittedIndex());
     }
-    return bounded(submit(request(Message.EMPTY, RaftClientRequest.readRequestType())))
-        .thenApply(reply -> {
-          if (!reply.isSuccess()) {
-            throw new CompletionException(failure(reply.getException()));
+    long deadline = System.nanoTime() + requestTimeout.toNanos();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    readIndex(deadline, done);
+    return done;
+  }
+
+  /** A ReadIndex round; while no leader is known, tried again until {@code deadline}, as etcd's read waits. */
+  private void readIndex(long deadline, CompletableFuture<Void> done) {
+    long left = deadline - System.nanoTime();
+    if (closed || left <= 0) {
+      done.completeExceptionally((closed ? EtcdError.STOPPED : EtcdError.TIMEOUT).exception());
+      return;
+    }
+    submit(request(Message.EMPTY, RaftClientRequest.readRequestType()))
+        .orTimeout(left, TimeUnit.NANOSECONDS)
+        .whenComplete((reply, e) -> {
+          if (e == null && reply.isSuccess()) {
+            done.complete(null);
+          } else if (e instanceof TimeoutException || (e != null && e.getCause() instanceof TimeoutException)) {
+            done.completeExceptionally(EtcdError.TIMEOUT.exception());
+          } else {
+            retries.schedule(() -> readIndex(deadline, done), 100, TimeUnit.MILLISECONDS);
           }
-          return null;
         });
   }
 
@@ -644,11 +731,13 @@ public final class RaftMember implements Proposer {
     if (leader == null) {
       return CompletableFuture.failedFuture(EtcdError.NO_LEADER.exception());
     }
-    Message m = message(Commands.encode(query));
-    CompletableFuture<RaftClientReply> sent = leader.equals(selfId)
-        ? submit(request(m, RaftClientRequest.staleReadRequestType(0)))
-        : via.async().sendStaleRead(m, 0, leader);
-    return bounded(sent, timeout).thenApply(reply -> {
+    if (leader.equals(selfId)) {
+      return stateMachine.answerQuery(query).thenApply(RaftMember::decodeAnswer);
+    }
+    // a read on the leader, unordered (not queued behind this member's writes): Ratis confirms the leadership
+    // (ReadIndex) and then gives it to the leader's state machine
+    return bounded(via.async().sendReadOnlyUnordered(message(Commands.encode(query)), leader), timeout)
+        .thenApply(reply -> {
       if (!reply.isSuccess()) {
         throw new CompletionException(failure(reply.getException()));
       }
@@ -680,7 +769,7 @@ public final class RaftMember implements Proposer {
       return EtcdError.STOPPED.exception();
     }
     if (c instanceof TimeoutException) {
-      return (division().getInfo().getLeaderId() == null ? EtcdError.NO_LEADER : EtcdError.TIMEOUT).exception();
+      return EtcdError.TIMEOUT.exception(); // etcd's ErrTimeout, with or without a leader
     }
     if (c instanceof NotLeaderException) {
       return EtcdError.LEADER_CHANGED.exception();

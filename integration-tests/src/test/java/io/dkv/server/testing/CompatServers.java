@@ -51,6 +51,21 @@ public final class CompatServers implements AutoCloseable {
     }
   }
 
+  /**
+   * {@link #assertSameOnBoth(Path, Scenario)} for a single target; for a cluster target, runs {@code scenario}
+   * against the etcd member and then the DKV member {@code target} names, both prepared to look fresh.
+   */
+  public static void assertSameOnBoth(Target target, Path dkvDataDir, Scenario scenario) throws Exception {
+    if (!target.isCluster()) {
+      assertSameOnBoth(dkvDataDir, scenario);
+      return;
+    }
+    try (ServerPair pair = ServerPair.open(target, dkvDataDir)) {
+      List<String> expected = scenario.run(pair.etcdPort);
+      assertEquals(String.join("\n", expected), String.join("\n", scenario.run(pair.dkvPort)));
+    }
+  }
+
   public static CompatServers start(Path dkvDataDir) throws Exception {
     return start(dkvDataDir, b -> b);
   }

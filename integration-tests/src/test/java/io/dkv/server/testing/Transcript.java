@@ -33,12 +33,20 @@ public final class Transcript implements AutoCloseable {
   public final MaintenanceGrpc.MaintenanceBlockingStub maintenance;
   public final ClusterGrpc.ClusterBlockingStub cluster;
 
+  /** The server's port. */
+  public final int port;
+
   public Transcript(int port) {
+    this.port = port;
     channel = Channels.open(port);
     kv = KVGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
     maintenance = MaintenanceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
     cluster = ClusterGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
     lease = LeaseGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  public static com.google.protobuf.ByteString bytes(String s) {
+    return com.google.protobuf.ByteString.copyFromUtf8(s);
   }
 
   /** The normalized answers to {@code steps}, one line each, prefixed by the step number. */
