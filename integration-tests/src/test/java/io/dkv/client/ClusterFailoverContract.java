@@ -2,7 +2,6 @@ package io.dkv.client;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dkv.testing.FaultyCluster;
@@ -133,8 +132,13 @@ abstract class ClusterFailoverContract {
       long delivered = System.nanoTime();
       log.info("SIGSTOP of the member serving the watch: a write started after it succeeded {} ms later, the watch"
           + " resumed on another member and delivered it {} ms after the pause", ms(written - t0), ms(delivered - t0));
-      assertNotEquals(member, run.sub.servingMember(), "the watch moved from member " + Long.toHexString(member)
-          + " (index " + paused + " of " + cluster.endpoints() + ") to another member");
+      // the write may reach the watch before its stream has left the paused member (its last answer names it)
+      try {
+        await().atMost(Duration.ofSeconds(20)).until(() -> run.sub.servingMember() != member);
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        throw new AssertionError("the watch did not move from member " + Long.toHexString(member) + " (index "
+            + paused + " of " + cluster.endpoints() + ") to another member", e);
+      }
       // a whole TTL with a member paused: keep-alives that went to it were sent again elsewhere
       await().atMost(Duration.ofSeconds(20)).until(() -> System.nanoTime() - t0 > TTL.toNanos() + 1_000_000_000L
           && run.acknowledged.size() > 60);
@@ -145,7 +149,9 @@ abstract class ClusterFailoverContract {
       log.info("pause: slowest read {} ms (bound: {} s, then another member), slowest write {} ms (bound: gRPC"
           + " keep-alive, {} s)", run.slowestRead.get(), CallPolicy.READ_ATTEMPT.toSeconds(), run.slowest.get(),
           STUCK_CALL_BOUND.toSeconds());
-      assertTrue(run.slowestRead.get() < CallPolicy.READ_ATTEMPT.toMillis() + 2_000,
+      // a bound that tells "retried on another member" (a read attempt, then the next one's time) from "waited for
+      // gRPC's keep-alive to give up on the paused member" (12 s), with room for a loaded machine
+      assertTrue(run.slowestRead.get() < STUCK_CALL_BOUND.toMillis(),
           "a read stuck on the paused member was sent to another one: " + run.slowestRead.get() + " ms");
       assertTrue(run.slowest.get() < STUCK_CALL_BOUND.toMillis() + 3_000,
           "a write stuck on the paused member failed within the keep-alive bound: " + run.slowest.get() + " ms");

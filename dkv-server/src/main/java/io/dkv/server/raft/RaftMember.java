@@ -774,7 +774,7 @@ public final class RaftMember implements Proposer {
     if (c instanceof NotLeaderException) {
       return EtcdError.LEADER_CHANGED.exception();
     }
-    log.debug("Raft request failed", c);
+    log.warn("Raft request failed: {}", c.toString()); // not a timeout: named, to be understood
     return (division().getInfo().getLeaderId() == null ? EtcdError.NO_LEADER : EtcdError.TIMEOUT).exception();
   }
 
