@@ -103,6 +103,20 @@ final class AutoCompactor implements AutoCloseable {
     throw new IllegalArgumentException("invalid auto-compaction retention: " + retention);
   }
 
+  /**
+   * Parses a flag that is a Go duration, as Go's time.ParseDuration: "0", or numbers with units ("90s", "1h30m").
+   *
+   * @throws IllegalArgumentException naming {@code flag} if it is not one
+   */
+  static Duration parseGoDuration(String flag, String value) {
+    Duration d = "0".equals(value) ? Duration.ZERO : goDuration(value);
+    if (d == null) {
+      throw new IllegalArgumentException("invalid value \"" + value + "\" for flag " + flag + ": time: invalid "
+          + "duration \"" + value + "\"");
+    }
+    return d;
+  }
+
   private static Duration goDuration(String s) {
     Matcher m = GO_DURATION_TERM.matcher(s);
     BigDecimal nanos = BigDecimal.ZERO;

@@ -1,6 +1,7 @@
 package io.dkv.server;
 
 import io.dkv.server.api.EtcdServices;
+import io.dkv.server.apply.AlarmStore;
 import io.dkv.server.api.RequireLeader;
 import io.dkv.server.api.Headers;
 import io.dkv.server.concurrency.Elections;
@@ -92,13 +93,19 @@ public final class DkvServer implements AutoCloseable {
       WatchHub hub = closer.register(new WatchHub(store, headers::at,
           b.maxRequestBytes + EtcdServices.GRPC_OVERHEAD_BYTES, b.progressNotifyInterval));
       Lessor leases = Lessor.open(backend, store);
-      RaftMember raft = closer.register(RaftMember.start(cluster, ids, raftDir, backend, store, leases, events -> {
-        hub.publish(events);
-        feed.publish(events);
-      }, () -> {
-        leases.reload();
-        hub.resync();
-      }));
+      AlarmStore alarms = AlarmStore.load(backend);
+      if (b.initialCorruptCheck) {
+        RaftMember.checkInitialHashKV(cluster, ids, raftDir, backend, store);
+      }
+      RaftMember raft = closer.register(RaftMember.start(cluster, ids, raftDir, backend, store, leases, alarms,
+          events -> {
+            hub.publish(events);
+            feed.publish(events);
+          }, () -> {
+            alarms.reload();
+            leases.reload();
+            hub.resync();
+          }));
       raftRef.set(raft);
       raft.onLeadership(() -> leases.promote(cluster.electionTimeout()), leader -> leaderChanged(leader, ids));
 
@@ -115,7 +122,7 @@ public final class DkvServer implements AutoCloseable {
 
       EtcdServices.Parts parts = new EtcdServices.Parts(store, backend, raft, leases, hub,
           new Locks(raft, leases, store, feed), new Elections(raft, leases, store, feed), maintenance,
-          clusterView(raft));
+          clusterView(raft), alarms);
       RequireLeader requireLeader = closer.register(new RequireLeader(raft::leaderId, cluster.electionTimeout()));
       grpc = serveGrpc(b, EtcdServices.all(parts, headers, b.maxRequestBytes, b.maxTxnOps, requireLeader).stream()
           .map(s -> withMetrics(s, grpcMetrics)).toList());
@@ -130,6 +137,9 @@ public final class DkvServer implements AutoCloseable {
       if (cluster.initialCluster().size() == 1 && !cluster.existing()
           && !raft.awaitLeader(cluster.electionTimeout().multipliedBy(5))) {
         log.warn("this single member has not become leader yet");
+      }
+      if (!b.corruptCheckTime.isZero()) {
+        raft.checkHashesEvery(b.corruptCheckTime);
       }
       if (metrics != null) {
         addGauges(metrics, store, backend).start();
@@ -387,6 +397,8 @@ public final class DkvServer implements AutoCloseable {
     private Duration progressNotifyInterval = Duration.ofMinutes(10);
     private String metricsHost;
     private int metricsPort;
+    private boolean initialCorruptCheck;
+    private Duration corruptCheckTime = Duration.ZERO;
 
     private Builder() {}
 
@@ -567,6 +579,28 @@ public final class DkvServer implements AutoCloseable {
         throw new IllegalArgumentException("progress notify interval must be positive");
       }
       this.progressNotifyInterval = interval;
+      return this;
+    }
+
+    /**
+     * Etcd's --experimental-initial-corrupt-check (default off): before a member that has data serves, its
+     * HashKV is compared with the other members' at its revision; on a mismatch it refuses to start
+     * ({@code <member id> found data inconsistency with peers}).
+     */
+    public Builder initialCorruptCheck(boolean check) {
+      this.initialCorruptCheck = check;
+      return this;
+    }
+
+    /**
+     * Etcd's --experimental-corrupt-check-time (default 0: off): how often the leader compares its HashKV with
+     * every member's and raises the CORRUPT alarm on a mismatch.
+     */
+    public Builder corruptCheckTime(Duration interval) {
+      if (interval.isNegative()) {
+        throw new IllegalArgumentException("corrupt check time must not be negative");
+      }
+      this.corruptCheckTime = interval;
       return this;
     }
 

@@ -92,6 +92,15 @@ public final class Main implements Callable<Integer> {
       description = "Duration of periodic watch progress notifications, e.g. 10m, 30s (default: ${DEFAULT-VALUE}).")
   String progressNotifyInterval = "10m";
 
+  @Option(names = "--experimental-initial-corrupt-check", arity = "0..1",
+      description = "Enable to check data corruption before serving any client/peer traffic (default: false).")
+  boolean initialCorruptCheck;
+
+  @Option(names = "--experimental-corrupt-check-time",
+      description = "Duration of time between cluster corruption check passes, e.g. 5m; 0 disables them "
+          + "(default: ${DEFAULT-VALUE}).")
+  String corruptCheckTime = "0s";
+
   @Option(names = "--listen-metrics-urls", split = ",",
       description = "URL to serve /metrics and /health on over HTTP (default: none).")
   List<URI> listenMetricsUrls = List.of();
@@ -122,7 +131,9 @@ public final class Main implements Callable<Integer> {
           .snapshotCount(snapshotCount)
           .maxRequestBytes(maxRequestBytes)
           .maxTxnOps(maxTxnOps)
-          .progressNotifyInterval(AutoCompactor.parsePeriod(progressNotifyInterval));
+          .progressNotifyInterval(AutoCompactor.parsePeriod(progressNotifyInterval))
+          .initialCorruptCheck(initialCorruptCheck)
+          .corruptCheckTime(AutoCompactor.parseGoDuration("-experimental-corrupt-check-time", corruptCheckTime));
       if (listenPeerUrls.size() != 1) {
         throw new IllegalArgumentException("exactly one --listen-peer-urls is supported");
       }

@@ -56,6 +56,7 @@ final class ErrorStatus {
       case BAD_LEADER_TRANSFEREE -> failedPrecondition("etcdserver: bad leader transferee");
       case LEADER_TRANSFER_TIMEOUT ->
           Status.UNAVAILABLE.withDescription("etcdserver: request timed out, leader transfer took too long");
+      case CORRUPT -> Status.DATA_LOSS.withDescription("etcdserver: corrupt cluster");
     };
   }
 

@@ -1,5 +1,6 @@
 package io.dkv.server.api;
 
+import io.dkv.server.apply.AlarmStore;
 import io.dkv.server.apply.Proposer;
 import io.dkv.server.concurrency.Elections;
 import io.dkv.server.concurrency.Locks;
@@ -38,9 +39,10 @@ public final class EtcdServices {
    *
    * @param maintenance runs whole-store work (hashes, defragment) off the gRPC threads
    * @param cluster the member's view of its cluster
+   * @param alarms the cluster's alarms, as this member has applied them
    */
   public record Parts(MvccStore store, Backend backend, Proposer proposer, Lessor leases, WatchHub watches,
-      Locks locks, Elections elections, Executor maintenance, Cluster cluster) {}
+      Locks locks, Elections elections, Executor maintenance, Cluster cluster, AlarmStore alarms) {}
 
   /** The member's view of its cluster, for the Cluster and Maintenance services. */
   public interface Cluster {
@@ -89,7 +91,8 @@ public final class EtcdServices {
     p.proposer().answerLeaderQueries(lease::answerAsLeader);
     return List.of(
         new KvService(p.store(), p.proposer(), headers, p.leases(), maxRequestBytes, maxTxnOps).bindService(),
-        new MaintenanceService(p.store(), p.backend(), headers, p.maintenance(), p.cluster()).bindService(),
+        new MaintenanceService(p.store(), p.backend(), headers, p.maintenance(), p.cluster(), p.proposer(),
+            p.alarms()).bindService(),
         new ClusterService(headers, p.cluster()).definition(),
         new WatchService(p.watches()).bindService(),
         lease.withLeaseLeases(),

@@ -1,6 +1,8 @@
 package io.dkv.server.api;
 
 import com.google.protobuf.UnknownFieldSet;
+import io.dkv.server.apply.AlarmStore;
+import io.dkv.server.apply.Proposer;
 import io.dkv.server.mvcc.MvccStore;
 import io.dkv.server.storage.Backend;
 import io.etcd.jetcd.api.AlarmRequest;
@@ -19,7 +21,7 @@ import io.etcd.jetcd.api.StatusResponse;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.Executor;
 
-/** Etcd's Maintenance service: Status, Hash, HashKV, Defragment, MoveLeader and Alarm (DKV raises no alarms). */
+/** Etcd's Maintenance service: Status, Hash, HashKV, Defragment, MoveLeader and Alarm. */
 final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
 
   /** The etcd API version DKV implements, as Status reports it. */
@@ -30,14 +32,18 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   private final Headers headers;
   private final EtcdServices.Cluster cluster;
   private final Executor slow;
+  private final Proposer proposer;
+  private final AlarmStore alarms;
 
   /**
    * {@code slow} runs the calls that scan or rewrite the whole store (hash, hashKV, defragment), so they never
    * hold a gRPC event-loop thread.
    */
   MaintenanceService(MvccStore store, Backend backend, Headers headers, Executor slow,
-      EtcdServices.Cluster cluster) {
+      EtcdServices.Cluster cluster, Proposer proposer, AlarmStore alarms) {
     this.cluster = cluster;
+    this.proposer = proposer;
+    this.alarms = alarms;
     this.store = store;
     this.backend = backend;
     this.headers = headers;
@@ -99,8 +105,21 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
         v -> MoveLeaderResponse.newBuilder().setHeader(headers.at(store.committedRevision())).build());
   }
 
+  /**
+   * Etcd's Alarm: ACTIVATE and DEACTIVATE go through the log (every member applies them; see the applier for
+   * their answers); GET answers, after a linearizable wait (etcd sends it through the log as well), the alarms
+   * of the type asked for (NONE: all) as this member has applied them. An unknown action answers no alarm.
+   */
   @Override
   public void alarm(AlarmRequest request, StreamObserver<AlarmResponse> obs) {
-    Calls.answer(obs, () -> AlarmResponse.newBuilder().setHeader(headers.at(store.committedRevision())).build());
+    switch (request.getAction()) {
+      case GET -> Calls.answerAfter(proposer.readBarrier(), obs, () -> AlarmResponse.newBuilder()
+          .setHeader(headers.at(store.committedRevision()))
+          .addAllAlarms(alarms.get(request.getAlarmValue())).build());
+      case ACTIVATE, DEACTIVATE -> Calls.answerAsync(obs, proposer.propose(request), m -> ((AlarmResponse) m)
+          .toBuilder().setHeader(headers.at(store.committedRevision())).build());
+      default -> Calls.answer(obs, () -> AlarmResponse.newBuilder()
+          .setHeader(headers.at(store.committedRevision())).build());
+    }
   }
 }

@@ -34,7 +34,9 @@ public enum EtcdError {
   NOT_ENOUGH_STARTED("re-configuration failed due to not enough started members"),
   UNHEALTHY("unhealthy cluster"),
   BAD_LEADER_TRANSFEREE("bad leader transferee"),
-  LEADER_TRANSFER_TIMEOUT("request timed out, leader transfer took too long");
+  LEADER_TRANSFER_TIMEOUT("request timed out, leader transfer took too long"),
+  /** A write refused while the CORRUPT alarm is raised (etcd's ErrCorrupt). */
+  CORRUPT("corrupt cluster");
 
   private final String text;
 

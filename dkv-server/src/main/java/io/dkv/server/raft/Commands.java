@@ -4,10 +4,14 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import io.dkv.server.mvcc.EtcdError;
+import io.etcd.jetcd.api.AlarmRequest;
+import io.etcd.jetcd.api.AlarmResponse;
 import io.etcd.jetcd.api.CompactionRequest;
 import io.etcd.jetcd.api.CompactionResponse;
 import io.etcd.jetcd.api.DeleteRangeRequest;
 import io.etcd.jetcd.api.DeleteRangeResponse;
+import io.etcd.jetcd.api.HashKVRequest;
+import io.etcd.jetcd.api.HashKVResponse;
 import io.etcd.jetcd.api.LeaseGrantRequest;
 import io.etcd.jetcd.api.LeaseGrantResponse;
 import io.etcd.jetcd.api.LeaseKeepAliveRequest;
@@ -38,7 +42,9 @@ import java.util.List;
  * {@code MemberAddResponse} (the member MemberAdd added, with its id), {@code MemberRemoveRequest},
  * {@code MemberUpdateRequest}, {@code UInt64Value} (MemberPromote of that id: jetcd's etcd API has no
  * MemberPromote messages); the other member messages travel only between
- * members (requests forwarded to the leader, the member list a joining member asks for).
+ * members (requests forwarded to the leader, the member list a joining member asks for). {@code AlarmRequest}
+ * (ACTIVATE, DEACTIVATE) is in the log, its {@code AlarmResponse} the answer; {@code HashKVRequest} and
+ * {@code HashKVResponse} travel between members only (the corruption checks ask the other members' hashes).
  */
 final class Commands {
 
@@ -53,7 +59,9 @@ final class Commands {
       // membership: the first four in the log, the others between members only
       MemberAddResponse.class, MemberRemoveRequest.class, MemberUpdateRequest.class,
       com.google.protobuf.UInt64Value.class, MemberAddRequest.class, MemberListRequest.class,
-      MemberListResponse.class, MemberRemoveResponse.class, MemberUpdateResponse.class);
+      MemberListResponse.class, MemberRemoveResponse.class, MemberUpdateResponse.class,
+      // alarms: the request in the log, its answer; HashKV between members (the corruption checks)
+      AlarmRequest.class, AlarmResponse.class, HashKVRequest.class, HashKVResponse.class);
   private static final List<Message> PROTOTYPES = List.of(
       PutRequest.getDefaultInstance(), DeleteRangeRequest.getDefaultInstance(), TxnRequest.getDefaultInstance(),
       CompactionRequest.getDefaultInstance(), LeaseGrantRequest.getDefaultInstance(),
@@ -67,7 +75,9 @@ final class Commands {
       MemberUpdateRequest.getDefaultInstance(), com.google.protobuf.UInt64Value.getDefaultInstance(),
       MemberAddRequest.getDefaultInstance(), MemberListRequest.getDefaultInstance(),
       MemberListResponse.getDefaultInstance(), MemberRemoveResponse.getDefaultInstance(),
-      MemberUpdateResponse.getDefaultInstance());
+      MemberUpdateResponse.getDefaultInstance(),
+      AlarmRequest.getDefaultInstance(), AlarmResponse.getDefaultInstance(), HashKVRequest.getDefaultInstance(),
+      HashKVResponse.getDefaultInstance());
   private static final byte ERROR = (byte) 0x7f;
 
   private Commands() {}

@@ -8,7 +8,11 @@ import io.dkv.server.mvcc.EtcdError;
 import io.dkv.server.mvcc.EtcdException;
 import io.dkv.server.mvcc.MvccStore;
 import io.dkv.server.storage.Backend;
+import io.dkv.server.apply.AlarmStore;
+import io.etcd.jetcd.api.AlarmRequest;
 import io.etcd.jetcd.api.Event;
+import io.etcd.jetcd.api.HashKVRequest;
+import io.etcd.jetcd.api.HashKVResponse;
 import io.etcd.jetcd.api.Member;
 import io.etcd.jetcd.api.MemberAddRequest;
 import io.etcd.jetcd.api.MemberAddResponse;
@@ -98,6 +102,14 @@ public final class RaftMember implements Proposer {
   private volatile Member self;
   private static final Duration MEMBERSHIP_TIMEOUT = Duration.ofSeconds(30);
   private volatile boolean closed;
+  private final MvccStore store;
+  private volatile CorruptionCheck corruptionCheck;
+  /** Answers the other members' HashKV requests (a scan of the whole store) off Ratis's threads. */
+  private final java.util.concurrent.ExecutorService hashes = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "dkv-hashkv");
+    t.setDaemon(true);
+    return t;
+  });
 
   /** This member's and its cluster's ids: stored with the state, or (for a new member) derived from the flags. */
   public record Ids(long memberId, long clusterId) {}
@@ -132,14 +144,16 @@ public final class RaftMember implements Proposer {
   }
 
   private RaftMember(ClusterConfig cfg, Ids ids, Path raftDir, Backend backend, MvccStore store,
-      LeaseState leases, Consumer<List<Event>> committed, Runnable stateReplaced) throws IOException {
+      LeaseState leases, AlarmStore alarms, Consumer<List<Event>> committed, Runnable stateReplaced)
+      throws IOException {
     boolean fresh = !hasLog(raftDir);
+    this.store = store;
     this.raftDir = raftDir;
     this.memberId = ids.memberId();
     this.clusterId = ids.clusterId();
     this.groupId = RaftGroupId.valueOf(new UUID(clusterId, clusterId));
     this.selfId = RaftPeerId.valueOf(MemberIds.hex(memberId));
-    this.requestTimeout = Duration.ofSeconds(5).plus(cfg.electionTimeout().multipliedBy(2)); // etcd's ReqTimeout
+    this.requestTimeout = requestTimeout(cfg);
     this.members = Members.load(backend);
 
     this.joining = fresh && cfg.existing();
@@ -156,7 +170,8 @@ public final class RaftMember implements Proposer {
     List<RaftPeer> peers = fresh && !cfg.existing() ? initial : List.of();
     RaftGroup group = RaftGroup.valueOf(groupId, peers);
     RaftProperties props = properties(cfg, raftDir);
-    this.stateMachine = new DkvStateMachine(backend, store, new Applier(store, leases), members, committed);
+    this.stateMachine = new DkvStateMachine(backend, store, new Applier(store, leases, alarms), members,
+        committed);
     stateMachine.onStateReplaced(stateReplaced::run);
     Files.createDirectories(raftDir);
     if (!fresh) {
@@ -259,8 +274,107 @@ public final class RaftMember implements Proposer {
    * the applier thread) when the leader's snapshot has replaced the state, for what else read it.
    */
   public static RaftMember start(ClusterConfig cfg, Ids ids, Path raftDir, Backend backend, MvccStore store,
-      LeaseState leases, Consumer<List<Event>> committed, Runnable stateReplaced) throws IOException {
-    return new RaftMember(cfg, ids, raftDir, backend, store, leases, committed, stateReplaced);
+      LeaseState leases, AlarmStore alarms, Consumer<List<Event>> committed, Runnable stateReplaced)
+      throws IOException {
+    return new RaftMember(cfg, ids, raftDir, backend, store, leases, alarms, committed, stateReplaced);
+  }
+
+  /**
+   * Etcd's initial corruption check ({@code --experimental-initial-corrupt-check}), before the member starts: if
+   * it has data (a Raft log), its HashKV at its current revision is compared with the other members' at that
+   * revision, asked on their peer ports.
+   *
+   * @throws IOException with etcd's message, {@code <member id> found data inconsistency with peers}, if a member
+   *     with the same compact revision has another hash
+   */
+  public static void checkInitialHashKV(ClusterConfig cfg, Ids ids, Path raftDir, Backend backend,
+      MvccStore store) throws IOException {
+    if (!hasLog(raftDir)) {
+      return; // a new member has nothing to compare yet, as etcd's
+    }
+    Members members = Members.load(backend);
+    RaftGroupId group = RaftGroupId.valueOf(new UUID(ids.clusterId(), ids.clusterId()));
+    Duration timeout = requestTimeout(cfg);
+    CorruptionCheck.initial(new CorruptionCheck.Hasher() {
+      @Override
+      public long selfId() {
+        return ids.memberId();
+      }
+
+      @Override
+      public MvccStore.Hash hashKv(long rev) {
+        return store.hashKv(rev);
+      }
+
+      @Override
+      public List<PeerHashes.Answer> peerHashes(long rev) {
+        return PeerHashes.ask(group, ids.memberId(), members.all(), rev, timeout);
+      }
+
+      @Override
+      public CompletableFuture<Void> readBarrier() {
+        throw new UnsupportedOperationException("the initial check does not wait for the log");
+      }
+
+      @Override
+      public boolean isLeader() {
+        return false;
+      }
+
+      @Override
+      public void raiseCorrupt() {
+        throw new UnsupportedOperationException("the initial check raises no alarm");
+      }
+    });
+  }
+
+  /** Etcd's ReqTimeout: 5 s and twice the election timeout. */
+  private static Duration requestTimeout(ClusterConfig cfg) {
+    return Duration.ofSeconds(5).plus(cfg.electionTimeout().multipliedBy(2));
+  }
+
+  /**
+   * Etcd's periodic corruption check ({@code --experimental-corrupt-check-time}): every {@code interval}, while
+   * this member leads, its HashKV is compared with every other member's at the same revision; a mismatch raises
+   * the CORRUPT alarm through the log.
+   */
+  public void checkHashesEvery(Duration interval) {
+    corruptionCheck = CorruptionCheck.every(interval, requestTimeout, new CorruptionCheck.Hasher() {
+      @Override
+      public long selfId() {
+        return memberId;
+      }
+
+      @Override
+      public MvccStore.Hash hashKv(long rev) {
+        return store.hashKv(rev);
+      }
+
+      @Override
+      public List<PeerHashes.Answer> peerHashes(long rev) {
+        return PeerHashes.ask(groupId, memberId, membership.list(), rev, requestTimeout);
+      }
+
+      @Override
+      public CompletableFuture<Void> readBarrier() {
+        return RaftMember.this.readBarrier();
+      }
+
+      @Override
+      public boolean isLeader() {
+        return !closed && RaftMember.this.isLeader();
+      }
+
+      @Override
+      public void raiseCorrupt() {
+        propose(AlarmRequest.newBuilder().setAction(AlarmRequest.AlarmAction.ACTIVATE).setMemberID(0)
+            .setAlarmValue(AlarmStore.CORRUPT).build()).whenComplete((r, e) -> {
+              if (e != null) {
+                log.warn("raising the CORRUPT alarm failed: {}", e.toString());
+              }
+            });
+      }
+    });
   }
 
   /**
@@ -477,6 +591,9 @@ public final class RaftMember implements Proposer {
           .setHeader(io.etcd.jetcd.api.ResponseHeader.newBuilder().setClusterId(clusterId).setMemberId(memberId))
           .addAllMembers(members()).build()));
     }
+    if (m instanceof HashKVRequest h) {
+      return CompletableFuture.supplyAsync(() -> hashKv(h.getRevision()), hashes);
+    }
     if (Membership.handles(m)) {
       CompletableFuture<com.google.protobuf.Message> answer = isLeader() ? membership.handle(m) : askLeader(m);
       return answer.handle((r, e) -> e == null ? Commands.encode(r) : Commands.encodeError(failure(e).error()));
@@ -489,6 +606,19 @@ public final class RaftMember implements Proposer {
       return CompletableFuture.completedFuture(Commands.encode(q.apply(m)));
     } catch (EtcdException e) {
       return CompletableFuture.completedFuture(Commands.encodeError(e.error()));
+    }
+  }
+
+  /** This member's HashKV at {@code rev}, for another member's corruption check, encoded. */
+  private ByteString hashKv(long rev) {
+    try {
+      MvccStore.Hash h = store.hashKv(rev);
+      return Commands.encode(HashKVResponse.newBuilder()
+          .setHeader(io.etcd.jetcd.api.ResponseHeader.newBuilder().setClusterId(clusterId).setMemberId(memberId)
+              .setRevision(h.currentRev()).setRaftTerm(term()))
+          .setHash(h.hash()).setCompactRevision(h.compactRev()).build());
+    } catch (EtcdException e) {
+      return Commands.encodeError(e.error());
     }
   }
 
@@ -822,6 +952,11 @@ public final class RaftMember implements Proposer {
   @Override
   public void close() {
     closed = true;
+    CorruptionCheck check = corruptionCheck;
+    if (check != null) {
+      check.close();
+    }
+    hashes.shutdownNow();
     retries.shutdownNow();
     membership.close();
     try {

@@ -282,6 +282,15 @@ public final class Backend implements AutoCloseable {
     }
   }
 
+  /** Deletes a meta record in {@code batch}. */
+  public void deleteMeta(WriteBatch batch, String name) {
+    try {
+      batch.delete(meta, name.getBytes(StandardCharsets.UTF_8));
+    } catch (RocksDBException e) {
+      throw new StorageException(e);
+    }
+  }
+
   /** Visits every meta record whose name starts with {@code prefix} (name, value), in name order. */
   public void scanMeta(String prefix, java.util.function.BiConsumer<String, byte[]> visitor) {
     lock.readLock().lock();

@@ -26,6 +26,8 @@ class ErrorStatusTest {
         ErrorStatus.of(EtcdError.LEASE_NOT_FOUND).toString());
     assertEquals(Status.UNAVAILABLE.withDescription("etcdserver: server stopped").toString(),
         ErrorStatus.of(EtcdError.STOPPED).toString());
+    assertEquals(Status.DATA_LOSS.withDescription("etcdserver: corrupt cluster").toString(),
+        ErrorStatus.of(EtcdError.CORRUPT).toString());
   }
 
   @Test

@@ -15,9 +15,9 @@ final class DirectProposer implements Proposer {
   private final MvccStore store;
   private final Applier applier;
 
-  DirectProposer(MvccStore store, LeaseState leases) {
+  DirectProposer(MvccStore store, LeaseState leases, io.dkv.server.apply.AlarmStore alarms) {
     this.store = store;
-    this.applier = new Applier(store, leases);
+    this.applier = new Applier(store, leases, alarms);
   }
 
   @Override
