@@ -150,7 +150,7 @@ public final class DkvCluster implements FaultyCluster {
     launch(i, state, initialCluster);
   }
 
-  private void launch(int i, String state, String cluster) throws IOException {
+  private void launch(int i, String state, String cluster, String... moreFlags) throws IOException {
     List<String> flags = new ArrayList<>(List.of("--name", name(i),
         "--listen-peer-urls", "http://127.0.0.1:" + listenPeerPorts[i],
         "--initial-advertise-peer-urls", peerUrl(i),
@@ -158,6 +158,7 @@ public final class DkvCluster implements FaultyCluster {
         "--initial-cluster-state", state,
         "--initial-cluster-token", "dkv-cluster-test"));
     flags.addAll(extraFlags);
+    flags.addAll(List.of(moreFlags));
     List<String> jvm = new ArrayList<>(JVM);
     jvm.add("-Djdk.net.hosts.file=" + hostsFile(i));
     members[i] = DkvProcess.start(dir.resolve(name(i)), clientPorts[i], jvm, flags.toArray(String[]::new));
@@ -216,6 +217,19 @@ public final class DkvCluster implements FaultyCluster {
       throw new IllegalStateException("member " + name(i) + " still runs");
     }
     launch(i, "existing");
+  }
+
+  /**
+   * Starts member {@code i} again on its data directory, as {@link #restart(int)}, with {@code moreFlags} besides
+   * the cluster's for this start only.
+   *
+   * @throws IOException with the member's log if it exits instead of serving
+   */
+  public void restart(int i, String... moreFlags) throws IOException {
+    if (isAlive(i)) {
+      throw new IllegalStateException("member " + name(i) + " still runs");
+    }
+    launch(i, "existing", initialCluster, moreFlags);
   }
 
   @Override
