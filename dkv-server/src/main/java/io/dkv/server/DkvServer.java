@@ -63,6 +63,8 @@ public final class DkvServer implements AutoCloseable {
   private final String endpoint;
   private final MetricsEndpoint metrics;
   private volatile boolean closing;
+  /** Set once the store is open: any alarm raised makes /health unhealthy, as etcd's. */
+  private volatile AlarmStore alarms;
   private RaftMember raft;
 
   /**
@@ -94,6 +96,7 @@ public final class DkvServer implements AutoCloseable {
           b.maxRequestBytes + EtcdServices.GRPC_OVERHEAD_BYTES, b.progressNotifyInterval));
       Lessor leases = Lessor.open(backend, store);
       AlarmStore alarms = AlarmStore.load(backend);
+      this.alarms = alarms;
       if (b.initialCorruptCheck) {
         RaftMember.checkInitialHashKV(cluster, ids, raftDir, backend, store);
       }
@@ -173,7 +176,8 @@ public final class DkvServer implements AutoCloseable {
 
   private MetricsEndpoint bindMetrics(Builder b, GrpcMetrics grpcMetrics) throws IOException {
     try {
-      return MetricsEndpoint.bind(b.metricsHost, b.metricsPort, grpcMetrics, () -> !closing);
+      return MetricsEndpoint.bind(b.metricsHost, b.metricsPort, grpcMetrics, () -> !closing
+          && (alarms == null || alarms.get(0).isEmpty()));
     } catch (IOException e) {
       throw listenFailure(b.metricsHost, b.metricsPort, e);
     }

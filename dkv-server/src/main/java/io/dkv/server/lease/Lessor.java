@@ -178,7 +178,11 @@ public final class Lessor implements LeaseState, AutoCloseable {
             return;
           }
           if (cause != null && !(cause instanceof EtcdException e && e.error() == EtcdError.LEASE_NOT_FOUND)) {
-            log.warn("revoking expired lease {} failed; retrying", lease.id, cause);
+            if (cause instanceof EtcdException e && e.error() == EtcdError.CORRUPT) {
+              log.debug("revoking expired lease {} refused while the CORRUPT alarm is raised; retrying", lease.id);
+            } else {
+              log.warn("revoking expired lease {} failed; retrying", lease.id, cause);
+            }
             synchronized (lease) {
               lease.revoking = false;
             }

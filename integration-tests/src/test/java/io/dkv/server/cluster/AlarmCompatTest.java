@@ -71,15 +71,25 @@ class AlarmCompatTest {
       id = g.memberId();
       g.alarm(AlarmRequest.AlarmAction.ACTIVATE, id, CORRUPT);
     }
-    try (DkvServer server = DkvServer.builder().dataDir(data).port(0).start(); Grpc g = new Grpc(server.endpoint())) {
+    try (DkvServer server = DkvServer.builder().dataDir(data).port(0).metrics("127.0.0.1", 0).start();
+        Grpc g = new Grpc(server.endpoint())) {
       assertEquals(List.of(alarm(id, CORRUPT)), g.alarm(AlarmRequest.AlarmAction.GET, 0, 0).getAlarmsList());
+      assertEquals("503 {\"health\":\"false\"}", health(server), "an alarm makes /health unhealthy, as etcd's");
       assertCorrupt(() -> g.kv.put(put("k")));
       Etcdctl.Result list = Etcdctl.run(List.of(server.endpoint()), List.of("alarm", "list"));
       assertEquals("memberID:" + Long.toUnsignedString(id) + " alarm:CORRUPT \n", list.out(), list.toString());
       Etcdctl.Result disarm = Etcdctl.run(List.of(server.endpoint()), List.of("alarm", "disarm"));
       assertEquals(0, disarm.exit(), disarm.toString());
       g.kv.put(put("k"));
+      assertEquals("200 {\"health\":\"true\"}", health(server));
     }
+  }
+
+  private static String health(DkvServer server) throws Exception {
+    var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + server.metricsPort() + "/health")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    return r.statusCode() + " " + r.body();
   }
 
   /** What one server answers, as lines with its member id replaced by {@code <ID>}. */
