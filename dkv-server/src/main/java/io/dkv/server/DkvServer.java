@@ -288,8 +288,9 @@ public final class DkvServer implements AutoCloseable {
 
       @Override
       public CompletableFuture<Void> membersBarrier() {
-        return raft.leaderId() == 0 ? CompletableFuture.completedFuture(null)
-            : raft.readBarrier().exceptionally(e -> null);
+        // this member's own publication first: etcd answers no client before its own is applied
+        return raft.published().thenCompose(v -> raft.leaderId() == 0 ? CompletableFuture.completedFuture(null)
+            : raft.readBarrier().exceptionally(e -> null));
       }
 
       @Override

@@ -50,8 +50,8 @@ public final class EtcdServices {
     List<Member> members();
 
     /**
-     * Completes once this member has applied every membership change committed when called (at once when no
-     * leader is known, so that the list still answers without a quorum).
+     * Completes once this member has applied its own publication (its name) and every membership change committed
+     * when called (the latter at once when no leader is known, so that the list still answers without a quorum).
      */
     CompletableFuture<Void> membersBarrier();
 

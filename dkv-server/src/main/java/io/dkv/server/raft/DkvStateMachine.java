@@ -32,9 +32,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The applier as Ratis's state machine: every member applies the committed log entries in log order, each in
  * one RocksDB batch that also records the entry's index and term, so that after a crash the entries after the
- * stored position are applied again from the Raft log and none twice. The stored state is what Ratis sees as
- * the latest snapshot; taking one makes it durable so that the log before it can be purged. Installing the
- * leader's state on a member that is behind the leader's log is not built yet (it is refused, loudly).
+ * stored position are applied again from the Raft log and none twice. A snapshot is a RocksDB checkpoint
+ * ({@link Snapshots}), after which the log may be purged; a member behind the leader's log, or one the leader
+ * brings in, gets the leader's checkpoint installed in place of its state ({@link #reinitialize}).
  *
  * <p>Answers are the commands' responses (or etcd errors), encoded by {@link Commands}; the member that
  * proposed a command waits for its own apply of it ({@link #awaitApplied}) before it answers, so that its
@@ -141,11 +141,6 @@ final class DkvStateMachine extends BaseStateMachine {
     return store.appliedIndex() == 0 && store.appliedTerm() == 0 ? -1 : store.appliedIndex();
   }
 
-  /**
-   * The latest RocksDB checkpoint, which Ratis sends to a member behind the leader's log; before the first one,
-   * the stored state itself (no files: the log has not been purged, so nobody needs them). Ratis replays the
-   * log after it; entries the stored state already holds are skipped.
-   */
   private volatile java.util.function.BooleanSupplier leading = () -> false;
 
   /** Tells whether this member leads now (set once its Raft server runs). */
@@ -153,6 +148,14 @@ final class DkvStateMachine extends BaseStateMachine {
     this.leading = leading;
   }
 
+  /**
+   * The latest RocksDB checkpoint. Before the first one: to this member's own Raft server (at start, and as a
+   * follower), the stored state itself, without files (the log has not been purged, so nobody needs them; Ratis
+   * replays the log after it, and entries the stored state already holds are skipped); as the leader, none. The
+   * leader sends what this reports to every member it brings into the configuration (and to one behind its
+   * log's start, which cannot happen before a checkpoint): a snapshot without files would replace that member's
+   * state with nothing, so without a checkpoint a new member catches up from the whole log instead.
+   */
   @Override
   public SnapshotInfo getLatestSnapshot() {
     SnapshotInfo latest = snapshots == null ? null : snapshots.latest();
@@ -160,9 +163,7 @@ final class DkvStateMachine extends BaseStateMachine {
       return latest;
     }
     if (leading.getAsBoolean()) {
-      // a leader without a checkpoint has never purged its log: a member it brings in (Ratis sends every member
-      // it bootstraps the leader's snapshot, if there is one) catches up from the log, as there is no file to send
-      return null;
+      return null; // nothing to send: a member this leader brings in catches up from the log
     }
     long index = stateIndex();
     if (index < 0) {

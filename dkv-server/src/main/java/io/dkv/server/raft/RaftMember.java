@@ -99,7 +99,7 @@ public final class RaftMember implements Proposer {
   private final java.util.concurrent.atomic.AtomicLong pending = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
   private final Path raftDir;
-  private volatile Member self;
+  private final CompletableFuture<Void> published = new CompletableFuture<>();
   private static final Duration MEMBERSHIP_TIMEOUT = Duration.ofSeconds(30);
   private volatile boolean closed;
   private final MvccStore store;
@@ -191,13 +191,13 @@ public final class RaftMember implements Proposer {
         .build();
     try {
       server.start();
-    stateMachine.leading(() -> {
-      try {
-        return server.getDivision(groupId).getInfo().isLeader();
-      } catch (IOException | RuntimeException e) {
-        return false;
-      }
-    });
+      stateMachine.leading(() -> { // only once the division exists (asking for it while it starts would wait)
+        try {
+          return server.getDivision(groupId).getInfo().isLeader();
+        } catch (IOException | RuntimeException e) {
+          return false;
+        }
+      });
       checkLogHoldsTheState(store, raftDir);
     } catch (IOException | RuntimeException e) {
       server.close();
@@ -546,15 +546,22 @@ public final class RaftMember implements Proposer {
     return division().getInfo().getLastAppliedIndex();
   }
 
-  /** The members of the current configuration, as etcd's MemberList lists them. */
+  /**
+   * The members as this member's applied state and configuration have them, as etcd's MemberList lists them: a
+   * member that has not published its name yet (here: not applied its publication) is listed unstarted, this
+   * member included (etcd serves clients only once its own publication is applied: {@link #published}).
+   */
   public List<Member> members() {
-    List<Member> out = new ArrayList<>();
-    for (Member m : membership.list()) {
-      Member me = self;
-      out.add(m.getID() == memberId && me != null && !Members.started(m)
-          ? me.toBuilder().setIsLearner(m.getIsLearner()).build() : m);
-    }
-    return out;
+    return membership.list();
+  }
+
+  /**
+   * Completes once this member's own publication ({@link #publish}) is applied here, so that its member list
+   * names it, as etcd's (which serves no client before that); at the latest after the request timeout (without a
+   * quorum the list still answers).
+   */
+  public CompletableFuture<Void> published() {
+    return published.copy().completeOnTimeout(null, requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -562,14 +569,16 @@ public final class RaftMember implements Proposer {
    * until a leader commits it.
    */
   public void publish(Member self) {
-    this.self = self;
     Member current = members.get(memberId);
     if (current != null && current.getName().equals(self.getName())
         && current.getClientURLsList().equals(self.getClientURLsList())) {
+      published.complete(null);
       return;
     }
     propose(self).whenComplete((r, e) -> {
-      if (e != null && !closed) {
+      if (e == null) {
+        published.complete(null); // answered once applied here
+      } else if (!closed) {
         log.debug("publishing member attributes failed; retrying", e);
         retries.schedule(() -> publish(self), 200, TimeUnit.MILLISECONDS);
       }
