@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 /**
  * A follower that was down while the others wrote past the leader's retained log (a small --snapshot-count)
  * gets the leader's snapshot installed when it comes back, with the whole history: its reads and a watch from
- * revision 1 on it show every write.
+ * revision 1 on it show every write, and the alarm raised before those writes (whose log entry is purged by then).
  */
 class DkvSnapshotInstallTest {
 
@@ -34,6 +34,20 @@ class DkvSnapshotInstallTest {
     return ByteSequence.from(s, StandardCharsets.UTF_8);
   }
 
+  private static void raiseNospace(String endpoint, long memberId) throws InterruptedException {
+    java.net.URI u = java.net.URI.create(endpoint);
+    io.grpc.ManagedChannel ch = io.grpc.netty.NettyChannelBuilder.forAddress(u.getHost(), u.getPort())
+        .usePlaintext().build();
+    try {
+      io.etcd.jetcd.api.MaintenanceGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS)
+          .alarm(io.etcd.jetcd.api.AlarmRequest.newBuilder()
+              .setAction(io.etcd.jetcd.api.AlarmRequest.AlarmAction.ACTIVATE).setMemberID(memberId)
+              .setAlarm(io.etcd.jetcd.api.AlarmType.NOSPACE).build());
+    } finally {
+      ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
   @Test
   void aFollowerBehindTheLeadersLogCatchesUpByTheSnapshot() throws Exception {
     try (DkvCluster cluster = DkvCluster.start(3, "--snapshot-count", "100")) {
@@ -41,7 +55,14 @@ class DkvSnapshotInstallTest {
       int follower = (leader + 1) % 3;
       cluster.kill(follower);
       long lastRev;
+      long leaderId;
       try (Client c = Client.builder().endpoints(cluster.endpoint(leader)).build()) {
+        leaderId = c.getMaintenanceClient().statusMember(cluster.endpoint(leader)).get(10, TimeUnit.SECONDS)
+            .getHeader().getMemberId();
+        // NOSPACE refuses nothing in DKV (no quota yet): an alarm that only has to travel in the snapshot
+        Etcdctl.Result none = Etcdctl.run(List.of(cluster.endpoint(leader)), List.of("alarm", "list"));
+        assertEquals("", none.out(), none.toString());
+        raiseNospace(cluster.endpoint(leader), leaderId);
         for (int batch = 0; batch < WRITES; batch += 25) {
           List<CompletableFuture<?>> puts = new ArrayList<>();
           for (int i = batch; i < batch + 25; i++) {
@@ -68,6 +89,9 @@ class DkvSnapshotInstallTest {
               .collect(java.util.stream.Collectors.joining("\n")), e);
         }
         assertTrue(cluster.logs().contains("installed the leader's snapshot"), "caught up by a snapshot");
+        Etcdctl.Result alarms = Etcdctl.run(List.of(cluster.endpoint(follower)), List.of("alarm", "list"));
+        assertEquals("memberID:" + Long.toUnsignedString(leaderId) + " alarm:NOSPACE \n", alarms.out(),
+            "the alarm came with the snapshot: " + alarms);
 
         List<WatchEvent> events = new CopyOnWriteArrayList<>();
         try (var w = back.getWatchClient().watch(bs("snap/"),
