@@ -1,7 +1,7 @@
 package io.dkv.server;
 
 import io.dkv.server.api.EtcdServices;
-import io.dkv.server.apply.AlarmStore;
+import io.dkv.server.alarm.AlarmStore;
 import io.dkv.server.api.RequireLeader;
 import io.dkv.server.api.Headers;
 import io.dkv.server.concurrency.Elections;

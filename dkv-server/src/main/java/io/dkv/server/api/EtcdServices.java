@@ -1,6 +1,6 @@
 package io.dkv.server.api;
 
-import io.dkv.server.apply.AlarmStore;
+import io.dkv.server.alarm.AlarmStore;
 import io.dkv.server.apply.Proposer;
 import io.dkv.server.concurrency.Elections;
 import io.dkv.server.concurrency.Locks;

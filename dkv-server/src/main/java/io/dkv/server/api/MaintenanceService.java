@@ -1,7 +1,7 @@
 package io.dkv.server.api;
 
 import com.google.protobuf.UnknownFieldSet;
-import io.dkv.server.apply.AlarmStore;
+import io.dkv.server.alarm.AlarmStore;
 import io.dkv.server.apply.Proposer;
 import io.dkv.server.mvcc.MvccStore;
 import io.dkv.server.storage.Backend;

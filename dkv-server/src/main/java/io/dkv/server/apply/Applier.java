@@ -2,6 +2,7 @@ package io.dkv.server.apply;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
+import io.dkv.server.alarm.AlarmStore;
 import io.dkv.server.mvcc.Compaction;
 import io.dkv.server.mvcc.EtcdError;
 import io.dkv.server.mvcc.MvccStore;

@@ -23,7 +23,7 @@ final class CorruptionCheck implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(CorruptionCheck.class);
 
-  /** What the checks need of this member. */
+  /** What the periodic check needs of this member. */
   interface Hasher {
     long selfId();
 
@@ -78,15 +78,17 @@ final class CorruptionCheck implements AutoCloseable {
    * Etcd's CheckInitialHashKV: this member's hash at its current revision against every other member's at the
    * same revision; a member that answers another hash with the same compact revision is a mismatch.
    *
+   * @param h this member's hash at its current revision
+   * @param peerHashes the other members' hashes at a revision
    * @throws IOException with etcd's message ({@code <member id> found data inconsistency with peers}) on any
    *     mismatch
    */
-  static void initial(Hasher hasher) throws IOException {
-    String self = MemberIds.hex(hasher.selfId());
+  static void initial(long selfId, MvccStore.Hash h, java.util.function.LongFunction<List<PeerHashes.Answer>>
+      peerHashes) throws IOException {
+    String self = MemberIds.hex(selfId);
     log.info("starting initial corruption check (local member {})", self);
-    MvccStore.Hash h = hasher.hashKv(0);
     int mismatch = 0;
-    for (PeerHashes.Answer a : hasher.peerHashes(h.currentRev())) {
+    for (PeerHashes.Answer a : peerHashes.apply(h.currentRev())) {
       HashKVResponse r = a.response();
       String peer = MemberIds.hex(a.memberId());
       if (r != null) {

@@ -8,7 +8,7 @@ import io.dkv.server.mvcc.EtcdError;
 import io.dkv.server.mvcc.EtcdException;
 import io.dkv.server.mvcc.MvccStore;
 import io.dkv.server.storage.Backend;
-import io.dkv.server.apply.AlarmStore;
+import io.dkv.server.alarm.AlarmStore;
 import io.etcd.jetcd.api.AlarmRequest;
 import io.etcd.jetcd.api.Event;
 import io.etcd.jetcd.api.HashKVRequest;
@@ -295,37 +295,8 @@ public final class RaftMember implements Proposer {
     Members members = Members.load(backend);
     RaftGroupId group = RaftGroupId.valueOf(new UUID(ids.clusterId(), ids.clusterId()));
     Duration timeout = requestTimeout(cfg);
-    CorruptionCheck.initial(new CorruptionCheck.Hasher() {
-      @Override
-      public long selfId() {
-        return ids.memberId();
-      }
-
-      @Override
-      public MvccStore.Hash hashKv(long rev) {
-        return store.hashKv(rev);
-      }
-
-      @Override
-      public List<PeerHashes.Answer> peerHashes(long rev) {
-        return PeerHashes.ask(group, ids.memberId(), members.all(), rev, timeout);
-      }
-
-      @Override
-      public CompletableFuture<Void> readBarrier() {
-        throw new UnsupportedOperationException("the initial check does not wait for the log");
-      }
-
-      @Override
-      public boolean isLeader() {
-        return false;
-      }
-
-      @Override
-      public void raiseCorrupt() {
-        throw new UnsupportedOperationException("the initial check raises no alarm");
-      }
-    });
+    CorruptionCheck.initial(ids.memberId(), store.hashKv(0),
+        rev -> PeerHashes.ask(group, ids.memberId(), members.all(), rev, timeout));
   }
 
   /** Etcd's ReqTimeout: 5 s and twice the election timeout. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
+import io.dkv.server.alarm.AlarmStore;
 import io.dkv.server.lease.Lessor;
 import io.dkv.server.mvcc.EtcdError;
 import io.dkv.server.mvcc.EtcdException;

@@ -15,7 +15,7 @@ final class DirectProposer implements Proposer {
   private final MvccStore store;
   private final Applier applier;
 
-  DirectProposer(MvccStore store, LeaseState leases, io.dkv.server.apply.AlarmStore alarms) {
+  DirectProposer(MvccStore store, LeaseState leases, io.dkv.server.alarm.AlarmStore alarms) {
     this.store = store;
     this.applier = new Applier(store, leases, alarms);
   }

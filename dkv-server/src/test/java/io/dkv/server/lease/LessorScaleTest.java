@@ -37,7 +37,7 @@ class LessorScaleTest {
     try (Backend backend = Backend.open(dir)) {
       MvccStore store = MvccStore.open(backend);
       Lessor lessor = Lessor.open(backend, store, clock::get);
-      try (DirectProposer proposer = new DirectProposer(store, lessor, io.dkv.server.apply.AlarmStore.load(backend))) {
+      try (DirectProposer proposer = new DirectProposer(store, lessor, io.dkv.server.alarm.AlarmStore.load(backend))) {
         lessor.proposeTo(proposer);
         List<CompletableFuture<?>> grants = new ArrayList<>();
         for (int i = 0; i < LEASES; i++) {

@@ -81,6 +81,10 @@ class CorruptionCheckTest {
     }
   }
 
+  private static void initial(Fake f) throws IOException {
+    CorruptionCheck.initial(f.selfId(), f.hashKv(0), f::peerHashes);
+  }
+
   private static boolean periodic(Fake f) throws Exception {
     return CorruptionCheck.periodic(f, Duration.ofSeconds(1));
   }
@@ -88,7 +92,7 @@ class CorruptionCheckTest {
   @Test
   void theInitialCheckRefusesWithEtcdsMessageWhenAPeerWithTheSameCompactRevisionHasAnotherHash() {
     Fake f = new Fake().own(111, 0, 9).peer(2, 111, 0, 12).peer(3, 222, 0, 12);
-    IOException e = assertThrows(IOException.class, () -> CorruptionCheck.initial(f));
+    IOException e = assertThrows(IOException.class, () -> initial(f));
     assertEquals("8e9e05c52164694d found data inconsistency with peers", e.getMessage());
     assertEquals(List.of(9L), f.askedAt, "the peers are asked at the local revision");
   }
@@ -98,8 +102,8 @@ class CorruptionCheckTest {
     // the same hash; another compact revision; a peer behind (future revision) or ahead (compacted); one silent
     Fake f = new Fake().own(111, 4, 9).peer(2, 111, 4, 12).peer(3, 333, 6, 12)
         .failed(4, EtcdError.FUTURE_REV).failed(5, EtcdError.COMPACTED).failed(6, null);
-    assertDoesNotThrow(() -> CorruptionCheck.initial(f));
-    assertDoesNotThrow(() -> CorruptionCheck.initial(new Fake().own(1, 0, 1)), "no peers");
+    assertDoesNotThrow(() -> initial(f));
+    assertDoesNotThrow(() -> initial(new Fake().own(1, 0, 1)), "no peers");
   }
 
   @Test

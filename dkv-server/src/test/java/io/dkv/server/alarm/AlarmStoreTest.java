@@ -1,4 +1,4 @@
-package io.dkv.server.apply;
+package io.dkv.server.alarm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package io.dkv.server.apply;
+package io.dkv.server.alarm;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.dkv.server.storage.Backend;
