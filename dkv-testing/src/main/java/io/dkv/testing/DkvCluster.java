@@ -15,7 +15,7 @@ import org.awaitility.Awaitility;
 /**
  * A DKV cluster of {@code n} members, each a dkv-server in a JVM of its own ({@link DkvProcess}) on loopback
  * (free ports, temporary data directories), formed with etcd's flags; with the faults of {@link FaultyCluster}
- * but {@link #restartEmpty} (a member replaced needs the membership API, not built yet).
+ * ({@link #restartEmpty} replaces a member through the membership API, as etcd's documentation does).
  *
  * <p>Partitions: every member advertises its peer URL by name ({@code http://m<j>.dkv:port}), and each member's
  * JVM resolves those names through a hosts file of its own ({@code -Djdk.net.hosts.file}) to an address of the
@@ -255,10 +255,55 @@ public final class DkvCluster implements FaultyCluster {
     }
   }
 
-  /** Not possible yet: replacing a member needs the membership API (MemberRemove, MemberAdd). */
+  /**
+   * Replaces member {@code i} by a new member on an empty data directory, as etcd's documentation replaces a failed
+   * member: kills it if it runs, removes it (MemberRemove through another member), adds a member at the same peer
+   * URL (MemberAdd), empties its data directory and starts it there with {@code --initial-cluster-state existing}
+   * and the member list as its {@code --initial-cluster} (what {@code etcdctl member add} prints); returns once it
+   * answers. It catches up from the leader (the leader's checkpoint first, if it has one).
+   */
   @Override
-  public void restartEmpty(int i) {
-    throw new UnsupportedOperationException("a DKV member cannot be replaced on an empty data directory yet");
+  public void restartEmpty(int i) throws IOException {
+    if (isAlive(i)) {
+      resume(i);
+      kill(i);
+    }
+    java.net.URI url = java.net.URI.create(peerUrl(i));
+    List<io.etcd.jetcd.cluster.Member> members;
+    try {
+      members = Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+          .ignoreExceptions().until(() -> {
+            try (Client c = Client.builder().endpoints(endpoint(otherAlive(i))).build()) {
+              var cluster = c.getClusterClient();
+              var old = cluster.listMember().get(5, TimeUnit.SECONDS).getMembers().stream()
+                  .filter(m -> m.getPeerURIs().contains(url)).findFirst();
+              if (old.isPresent() && !old.get().getName().isEmpty()) {
+                cluster.removeMember(old.get().getId()).get(10, TimeUnit.SECONDS);
+                old = java.util.Optional.empty();
+              }
+              if (old.isEmpty()) {
+                cluster.addMember(List.of(url)).get(10, TimeUnit.SECONDS);
+              }
+              return cluster.listMember().get(5, TimeUnit.SECONDS).getMembers();
+            }
+          }, l -> l.stream().anyMatch(m -> m.getPeerURIs().contains(url) && m.getName().isEmpty()));
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new IOException("could not replace member " + name(i) + " in the cluster:\n" + logs(), e);
+    }
+    StringBuilder initial = new StringBuilder();
+    for (io.etcd.jetcd.cluster.Member m : members) {
+      for (java.net.URI u : m.getPeerURIs()) {
+        initial.append(initial.length() == 0 ? "" : ",")
+            .append(u.equals(url) ? name(i) : m.getName()).append('=').append(u);
+      }
+    }
+    EtcdProcess.deleteTree(dataDir(i));
+    launch(i, "existing", initial.toString());
+  }
+
+  private int otherAlive(int i) {
+    return IntStream.range(0, size()).filter(j -> j != i && isAlive(j)).findFirst()
+        .orElseThrow(() -> new IllegalStateException("no other member runs"));
   }
 
   @Override
@@ -307,6 +352,12 @@ public final class DkvCluster implements FaultyCluster {
       }
     }
     return -1;
+  }
+
+  /** Member {@code i}'s log, every start of it one after the other. */
+  public String log(int i) throws IOException {
+    Path log = dir.resolve(name(i) + ".log");
+    return Files.exists(log) ? Files.readString(log) : "";
   }
 
   /** Every member's log, for a failure message. */
