@@ -137,7 +137,7 @@ public final class DkvServer implements AutoCloseable {
           .addAllPeerURLs(cluster.advertisePeerUrls())
           .addAllClientURLs(b.advertiseClientUrls.isEmpty() ? List.of(endpoint) : b.advertiseClientUrls)
           .build());
-      if (cluster.initialCluster().size() == 1 && !cluster.existing()
+      if (((cluster.initialCluster().size() == 1 && !cluster.existing()) || cluster.forceNewCluster())
           && !raft.awaitLeader(cluster.electionTimeout().multipliedBy(5))) {
         log.warn("this single member has not become leader yet");
       }
@@ -403,6 +403,7 @@ public final class DkvServer implements AutoCloseable {
     private String metricsHost;
     private int metricsPort;
     private boolean initialCorruptCheck;
+    private boolean forceNewCluster;
     private Duration corruptCheckTime = Duration.ZERO;
 
     private Builder() {}
@@ -538,7 +539,7 @@ public final class DkvServer implements AutoCloseable {
     ClusterConfig clusterConfig() {
       String members = initialCluster != null ? initialCluster : name + "=" + String.join("," + name + "=", peerUrls);
       return new ClusterConfig(name, ClusterConfig.parseInitialCluster(members), existing, token, peerUrls,
-          listenPeerUrl(), electionTimeout, heartbeatInterval, snapshotCount).validate();
+          listenPeerUrl(), electionTimeout, heartbeatInterval, snapshotCount, forceNewCluster).validate();
     }
 
     /** The largest write request accepted (default 1.5 MiB, as etcd). */
@@ -584,6 +585,16 @@ public final class DkvServer implements AutoCloseable {
         throw new IllegalArgumentException("progress notify interval must be positive");
       }
       this.progressNotifyInterval = interval;
+      return this;
+    }
+
+    /**
+     * Etcd's --force-new-cluster: a member that has data starts with it (keeping its member and cluster ids) as
+     * the only member of its cluster, to recover from a lost quorum; the others are removed for good. Meant for
+     * one start: leave it out afterwards. Ignored on an empty data directory.
+     */
+    public Builder forceNewCluster(boolean force) {
+      this.forceNewCluster = force;
       return this;
     }
 

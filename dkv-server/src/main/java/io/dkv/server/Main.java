@@ -92,6 +92,10 @@ public final class Main implements Callable<Integer> {
       description = "Duration of periodic watch progress notifications, e.g. 10m, 30s (default: ${DEFAULT-VALUE}).")
   String progressNotifyInterval = "10m";
 
+  @Option(names = "--force-new-cluster", arity = "0..1",
+      description = "Force to create a new one-member cluster (default: false).")
+  boolean forceNewCluster;
+
   @Option(names = "--experimental-initial-corrupt-check", arity = "0..1",
       description = "Enable to check data corruption before serving any client/peer traffic (default: false).")
   boolean initialCorruptCheck;
@@ -132,6 +136,7 @@ public final class Main implements Callable<Integer> {
           .maxRequestBytes(maxRequestBytes)
           .maxTxnOps(maxTxnOps)
           .progressNotifyInterval(AutoCompactor.parsePeriod(progressNotifyInterval))
+          .forceNewCluster(forceNewCluster)
           .initialCorruptCheck(initialCorruptCheck)
           .corruptCheckTime(AutoCompactor.parseGoDuration("-experimental-corrupt-check-time", corruptCheckTime));
       if (listenPeerUrls.size() != 1) {

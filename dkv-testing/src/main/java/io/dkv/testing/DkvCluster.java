@@ -177,6 +177,7 @@ public final class DkvCluster implements FaultyCluster {
   }
 
   /** Member {@code i}'s data directory. */
+  @Override
   public Path dataDir(int i) {
     return dir.resolve(name(i));
   }
@@ -225,6 +226,7 @@ public final class DkvCluster implements FaultyCluster {
    *
    * @throws IOException with the member's log if it exits instead of serving
    */
+  @Override
   public void restart(int i, String... moreFlags) throws IOException {
     if (isAlive(i)) {
       throw new IllegalStateException("member " + name(i) + " still runs");

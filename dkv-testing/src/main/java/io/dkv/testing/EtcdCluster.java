@@ -79,7 +79,7 @@ public final class EtcdCluster implements FaultyCluster {
     return "m" + i;
   }
 
-  private void launch(int i, String state) throws IOException {
+  private void launch(int i, String state, String... moreFlags) throws IOException {
     List<String> cmd = new ArrayList<>(List.of(EtcdProcess.binary().toString(),
         "--name", name(i),
         "--data-dir", dir.resolve(name(i)).toString(),
@@ -92,6 +92,7 @@ public final class EtcdCluster implements FaultyCluster {
         "--initial-cluster-token", "etcd-cluster-test",
         "--log-level", "error"));
     cmd.addAll(extraFlags);
+    cmd.addAll(List.of(moreFlags));
     members[i] = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name(i) + ".log").toFile())).start();
   }
@@ -171,8 +172,23 @@ public final class EtcdCluster implements FaultyCluster {
     launchAndAwait(i);
   }
 
-  private void launchAndAwait(int i) throws IOException {
-    launch(i, "existing");
+  /** Member {@code i}'s data directory. */
+  @Override
+  public Path dataDir(int i) {
+    return dir.resolve(name(i));
+  }
+
+  /** Starts member {@code i} again on its data directory with {@code moreFlags} too, and waits until it answers. */
+  @Override
+  public void restart(int i, String... moreFlags) throws IOException {
+    if (isAlive(i)) {
+      throw new IllegalStateException("member " + name(i) + " still runs");
+    }
+    launchAndAwait(i, moreFlags);
+  }
+
+  private void launchAndAwait(int i, String... moreFlags) throws IOException {
+    launch(i, "existing", moreFlags);
     try {
       Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
           .until(() -> !members[i].isAlive() || EtcdProcess.health(endpoint(i)));

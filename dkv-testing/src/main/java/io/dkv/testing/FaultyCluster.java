@@ -67,6 +67,15 @@ public interface FaultyCluster extends AutoCloseable {
   /** Waits until every running member answers its health check (which needs a leader). */
   void awaitHealthy(Duration timeout);
 
+  /** Member {@code i}'s data directory. */
+  java.nio.file.Path dataDir(int i);
+
+  /**
+   * Starts member {@code i} again on its data directory (after {@link #kill}) with {@code moreFlags} besides the
+   * cluster's, for this start only (e.g. etcd's {@code --force-new-cluster}).
+   */
+  void restart(int i, String... moreFlags) throws java.io.IOException;
+
   /** Every member's log, for a failure message. */
   String logs();
 

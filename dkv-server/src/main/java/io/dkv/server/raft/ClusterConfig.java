@@ -24,10 +24,11 @@ import java.util.Objects;
  * @param electionTimeout etcd's --election-timeout (default 1000 ms)
  * @param heartbeatInterval etcd's --heartbeat-interval (default 100 ms)
  * @param snapshotCount etcd's --snapshot-count: applied entries between two snapshots (default 100,000)
+ * @param forceNewCluster etcd's --force-new-cluster: a member with data starts as the only member of its cluster
  */
 public record ClusterConfig(String name, Map<String, List<String>> initialCluster, boolean existing, String token,
     List<String> advertisePeerUrls, URI listenPeer, Duration electionTimeout, Duration heartbeatInterval,
-    long snapshotCount) {
+    long snapshotCount, boolean forceNewCluster) {
 
   /** Etcd's defaults: one member "default" at http://localhost:2380. */
   public static final String DEFAULT_TOKEN = "etcd-cluster";

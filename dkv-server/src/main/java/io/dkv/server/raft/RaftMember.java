@@ -182,6 +182,9 @@ public final class RaftMember implements Proposer {
             + "; restore this member from a backup or, in a cluster, replace it (docs/operations.md)", e);
       }
     }
+    if (!fresh && cfg.forceNewCluster()) {
+      forceNewCluster(cfg, raftDir, store, props);
+    }
     this.server = RaftServer.newBuilder()
         .setServerId(selfId)
         .setGroup(group)
@@ -348,6 +351,23 @@ public final class RaftMember implements Proposer {
     });
   }
 
+  /** Etcd's --force-new-cluster: the log rewritten so that this member starts as the only one ({@link ForceNewCluster}). */
+  private void forceNewCluster(ClusterConfig cfg, Path raftDir, MvccStore store, RaftProperties props)
+      throws IOException {
+    long stateIndex = store.appliedIndex() == 0 && store.appliedTerm() == 0 ? -1 : store.appliedIndex();
+    var checkpoint = new Snapshots(raftDir.resolve(groupId.getUuid().toString()).resolve("sm")).latest();
+    long snapshotIndex = checkpoint != null ? checkpoint.getIndex() : stateIndex;
+    List<Long> known = members.all().stream().map(Member::getID).toList();
+    ForceNewCluster.Result r = ForceNewCluster.rewrite(raftDir, groupId,
+        peer(memberId, cfg.advertisePeerUrls().get(0)), snapshotIndex, Math.max(stateIndex, snapshotIndex),
+        store.appliedTerm(), known, props);
+    log.warn("forcing restart member {} of cluster {} as the only member of its cluster (--force-new-cluster): "
+        + "commit index {}, {} uncommitted entries discarded, members removed: {}; the new configuration from log "
+        + "index {}. Start it without --force-new-cluster from now on, and add the other members back with "
+        + "etcdctl member add", MemberIds.hex(memberId), MemberIds.hex(clusterId), r.commitIndex(), r.discarded(),
+        r.removed().stream().map(MemberIds::hex).toList(), r.firstNewIndex());
+  }
+
   /**
    * The state may never be ahead of the log: every entry it applied was committed, so the log (or the
    * snapshot it starts after) must hold it. Otherwise committed entries are gone from the log.
@@ -412,7 +432,7 @@ public final class RaftMember implements Proposer {
     long election = cfg.electionTimeout().toMillis();
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(election, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(2 * election, TimeUnit.MILLISECONDS));
-    if (cfg.initialCluster().size() == 1 && !cfg.existing()) {
+    if ((cfg.initialCluster().size() == 1 && !cfg.existing()) || cfg.forceNewCluster()) {
       // alone, nobody else can win an election: do not wait a whole timeout to lead
       RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, TimeDuration.valueOf(10, TimeUnit.MILLISECONDS));
       RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, TimeDuration.valueOf(20, TimeUnit.MILLISECONDS));
