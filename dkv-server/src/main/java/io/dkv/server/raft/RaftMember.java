@@ -60,6 +60,10 @@ import org.slf4j.LoggerFactory;
 public final class RaftMember implements Proposer {
 
   private static final Logger log = LoggerFactory.getLogger(RaftMember.class);
+  /** Log entries of proposals on their way at once; the proposals that come meanwhile share the next entry. */
+  private static final int MAX_ENTRIES_IN_FLIGHT = Integer.getInteger("dkv.raft.entriesInFlight", 2);
+  /** A batch of proposals stops growing at this size (a larger request goes alone: etcd allows 1.5 MiB). */
+  private static final int MAX_ENTRY_BYTES = 1 << 20;
   private static final String META_CLUSTER_ID = "clusterId";
   private static final String META_MEMBER_ID = "memberId";
 
@@ -79,6 +83,8 @@ public final class RaftMember implements Proposer {
   private final java.util.concurrent.atomic.AtomicLong pending = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
   private final Path raftDir;
+  private final Rounds<Void> readRounds = new Rounds<>(this::readIndexRound);
+  private final Batcher batcher = new Batcher(this::proposeEntry, MAX_ENTRIES_IN_FLIGHT, MAX_ENTRY_BYTES);
   private volatile Member self;
   private volatile boolean closed;
 
@@ -271,9 +277,12 @@ public final class RaftMember implements Proposer {
     // the entries a lagging follower may still need, not Ratis's 200 MB default: the state is in RocksDB
     RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
     RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("16MB"));
-    // Ratis's commit-index entries (its default) stay on: appending one is how the leader tells the followers at
-    // once that an entry committed (etcd sends an empty append); without them a follower learns it from the next
-    // heartbeat, half an election timeout later, and a write through a follower waits that long
+    // Ratis's commit-index entries: appending one is how the leader tells the followers at once that an entry
+    // committed (etcd sends an empty append); without them a follower learns it from the next heartbeat, half an
+    // election timeout later, and a write through a follower waits that long. A member alone has no follower to
+    // tell, and each such entry would cost it a second log write and sync per write: off when it starts alone
+    // (a cluster grown from one member by MemberAdd has them once its members restart with the new flags)
+    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, cfg.initialCluster().size() > 1);
     RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.EXCEPTION);
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf("8MB")); // above etcd's largest request
     return p;
@@ -441,7 +450,21 @@ public final class RaftMember implements Proposer {
     if (closed) {
       return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
     }
-    Message m = message(Commands.encode(request));
+    pending.incrementAndGet();
+    CompletableFuture<com.google.protobuf.Message> answered =
+        batcher.submit(Commands.encode(request)).thenApply(RaftMember::decodeAnswer);
+    answered.whenComplete((answer, e) -> {
+      pending.decrementAndGet();
+      if (e != null && notCommitted(e)) {
+        failed.incrementAndGet();
+      }
+    });
+    return answered;
+  }
+
+  /** Proposes one log entry holding {@code commands}; their answers once this member applied it. */
+  private CompletableFuture<List<ByteString>> proposeEntry(List<ByteString> commands) {
+    Message m = message(Commands.batch(commands));
     CompletableFuture<RaftClientReply> sent;
     RaftServer.Division d = division();
     if (d.getInfo().isLeader() && d.getInfo().isLeaderReady()) {
@@ -451,22 +474,15 @@ public final class RaftMember implements Proposer {
     } else {
       sent = client.async().send(m);
     }
-    pending.incrementAndGet();
-    CompletableFuture<com.google.protobuf.Message> answered = bounded(sent).thenCompose(reply -> {
+    return bounded(sent).thenCompose(reply -> {
       if (!reply.isSuccess()) {
         throw new CompletionException(failure(reply.getException()));
       }
       long index = reply.getLogIndex();
       ByteString answer = ByteString.copyFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
-      return stateMachine.applied().await(index).thenApply(v -> decodeAnswer(answer));
+      return stateMachine.applied().await(index).thenApply(v -> commands.size() == 1
+          ? List.of(answer) : Commands.unbatch(answer));
     });
-    answered.whenComplete((answer, e) -> {
-      pending.decrementAndGet();
-      if (e != null && notCommitted(e)) {
-        failed.incrementAndGet();
-      }
-    });
-    return answered;
   }
 
   /** A failure before commit (timeout, no leader, stopped), as opposed to an etcd error the applier answered. */
@@ -508,9 +524,13 @@ public final class RaftMember implements Proposer {
       // the only voter: nobody else can commit, so everything committed is in its own log; no round needed
       return stateMachine.applied().await(d.getRaftLog().getLastCommittedIndex());
     }
-    long deadline = System.nanoTime() + requestTimeout.toNanos();
+    return readRounds.join();
+  }
+
+  /** One ReadIndex round, for every linearizable read that joined it (see {@link Rounds}). */
+  private CompletableFuture<Void> readIndexRound() {
     CompletableFuture<Void> done = new CompletableFuture<>();
-    readIndex(deadline, done);
+    readIndex(System.nanoTime() + requestTimeout.toNanos(), done);
     return done;
   }
 
