@@ -25,7 +25,8 @@ import org.awaitility.Awaitility;
  */
 public final class DkvCluster implements FaultyCluster {
 
-  private static final List<String> JVM = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+  /** The members' JVM flags in tests: small and quick to start, on a machine of few cores. */
+  public static final List<String> TEST_JVM = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
 
   private final Path dir;
   private final int[] clientPorts;
@@ -34,10 +35,12 @@ public final class DkvCluster implements FaultyCluster {
   private final TcpProxy[][] links;
   private final String initialCluster;
   private final List<String> extraFlags;
+  private final List<String> jvmFlags;
   private final DkvProcess[] members;
 
-  private DkvCluster(Path dir, int n, List<String> extraFlags) throws IOException {
+  private DkvCluster(Path dir, int n, List<String> jvmFlags, List<String> extraFlags) throws IOException {
     this.dir = dir;
+    this.jvmFlags = List.copyOf(jvmFlags);
     this.clientPorts = new int[n];
     this.peerPorts = new int[n];
     this.listenPeerPorts = new int[n];
@@ -67,7 +70,12 @@ public final class DkvCluster implements FaultyCluster {
 
   /** Starts {@code n} members and waits until one of them leads and every one answers. */
   public static DkvCluster start(int n, String... extraFlags) throws IOException {
-    DkvCluster c = new DkvCluster(Files.createTempDirectory("dkv-cluster"), n, List.of(extraFlags));
+    return start(n, TEST_JVM, extraFlags);
+  }
+
+  /** Starts {@code n} members whose JVMs run with {@code jvmFlags} (a benchmark's: as in production). */
+  public static DkvCluster start(int n, List<String> jvmFlags, String... extraFlags) throws IOException {
+    DkvCluster c = new DkvCluster(Files.createTempDirectory("dkv-cluster"), n, jvmFlags, List.of(extraFlags));
     try {
       List<Thread> starts = new ArrayList<>();
       IOException[] failure = new IOException[1];
@@ -121,7 +129,7 @@ public final class DkvCluster implements FaultyCluster {
         "--initial-cluster-state", state,
         "--initial-cluster-token", "dkv-cluster-test"));
     flags.addAll(extraFlags);
-    List<String> jvm = new ArrayList<>(JVM);
+    List<String> jvm = new ArrayList<>(jvmFlags);
     jvm.add("-Djdk.net.hosts.file=" + hostsFile(i));
     members[i] = DkvProcess.start(dir.resolve(name(i)), clientPorts[i], jvm, flags.toArray(String[]::new));
   }
@@ -143,7 +151,7 @@ public final class DkvCluster implements FaultyCluster {
     return dir.resolve(name(i));
   }
 
-  /** The process id of member {@code i}. */
+  @Override
   public long pid(int i) {
     return members[i].pid();
   }

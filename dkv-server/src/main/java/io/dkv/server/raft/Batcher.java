@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -13,24 +14,30 @@ import java.util.function.Function;
  * one RocksDB batch), so under load a batch of many commands costs little more than one. No timer: a command
  * that finds fewer than {@code maxInFlight} entries on their way is sent at once (alone, if it is alone), so a
  * single client waits for nothing but its own round; the commands that arrive while the pipeline is full go
- * together in the next entry, in the order they came. An entry's failure fails each of its commands.
+ * together in the next entry, in the order they came. An entry is on its way until it is committed (not
+ * until this member applied it: a member that lags must not hold back its own proposals). An entry's failure
+ * fails each of its commands.
  */
-final class Batcher {
+final class Batcher<R> {
 
   private record Pending(ByteString command, CompletableFuture<ByteString> answer) {}
 
-  private final Function<List<ByteString>, CompletableFuture<List<ByteString>>> send;
+  private final Function<List<ByteString>, CompletableFuture<R>> send;
+  private final BiFunction<List<ByteString>, R, CompletableFuture<List<ByteString>>> answers;
   private final int maxInFlight;
   private final int maxBytes;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private int inFlight;
 
   /**
-   * @param send proposes one entry holding the commands given, in order, and completes with their answers in
-   *     the same order once the entry is applied here
+   * @param send proposes one entry holding the commands given, in order, and completes once it is committed
+   *     (or failed): the entry is no longer on its way, whether or not this member applied it yet
+   * @param answers the commands' answers in the same order, once this member applied the entry
    */
-  Batcher(Function<List<ByteString>, CompletableFuture<List<ByteString>>> send, int maxInFlight, int maxBytes) {
+  Batcher(Function<List<ByteString>, CompletableFuture<R>> send,
+      BiFunction<List<ByteString>, R, CompletableFuture<List<ByteString>>> answers, int maxInFlight, int maxBytes) {
     this.send = send;
+    this.answers = answers;
     this.maxInFlight = maxInFlight;
     this.maxBytes = maxBytes;
   }
@@ -61,27 +68,39 @@ final class Batcher {
         batch.add(next);
         commands.add(next.command);
       }
-      CompletableFuture<List<ByteString>> sent;
+      CompletableFuture<R> sent;
       try {
         sent = send.apply(commands);
       } catch (RuntimeException e) {
         sent = CompletableFuture.failedFuture(e);
       }
-      sent.whenComplete((answers, e) -> answered(batch, answers, e));
+      sent.whenComplete((reply, e) -> committed(batch, commands, reply, e));
     }
   }
 
-  private void answered(List<Pending> batch, List<ByteString> answers, Throwable e) {
+  private void committed(List<Pending> batch, List<ByteString> commands, R reply, Throwable e) {
     synchronized (this) {
       inFlight--;
-      sendWhileRoom(); // the next entry first: its round starts before these answers are sent
+      sendWhileRoom(); // the next entry first: its round starts before these answers are awaited and sent
     }
-    for (int i = 0; i < batch.size(); i++) {
-      if (e != null) {
-        batch.get(i).answer.completeExceptionally(e);
-      } else {
-        batch.get(i).answer.complete(answers.get(i));
+    CompletableFuture<List<ByteString>> applied;
+    if (e != null) {
+      applied = CompletableFuture.failedFuture(e);
+    } else {
+      try {
+        applied = answers.apply(commands, reply);
+      } catch (RuntimeException failure) {
+        applied = CompletableFuture.failedFuture(failure);
       }
     }
+    applied.whenComplete((answered, failure) -> {
+      for (int i = 0; i < batch.size(); i++) {
+        if (failure != null) {
+          batch.get(i).answer.completeExceptionally(failure);
+        } else {
+          batch.get(i).answer.complete(answered.get(i));
+        }
+      }
+    });
   }
 }

@@ -84,7 +84,8 @@ public final class RaftMember implements Proposer {
   private final java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
   private final Path raftDir;
   private final Rounds<Void> readRounds = new Rounds<>(this::readIndexRound);
-  private final Batcher batcher = new Batcher(this::proposeEntry, MAX_ENTRIES_IN_FLIGHT, MAX_ENTRY_BYTES);
+  private final Batcher<RaftClientReply> batcher =
+      new Batcher<>(this::proposeEntry, this::answers, MAX_ENTRIES_IN_FLIGHT, MAX_ENTRY_BYTES);
   private volatile Member self;
   private volatile boolean closed;
 
@@ -462,8 +463,8 @@ public final class RaftMember implements Proposer {
     return answered;
   }
 
-  /** Proposes one log entry holding {@code commands}; their answers once this member applied it. */
-  private CompletableFuture<List<ByteString>> proposeEntry(List<ByteString> commands) {
+  /** Proposes one log entry holding {@code commands}; Ratis's reply once it is committed. */
+  private CompletableFuture<RaftClientReply> proposeEntry(List<ByteString> commands) {
     Message m = message(Commands.batch(commands));
     CompletableFuture<RaftClientReply> sent;
     RaftServer.Division d = division();
@@ -474,15 +475,19 @@ public final class RaftMember implements Proposer {
     } else {
       sent = client.async().send(m);
     }
-    return bounded(sent).thenCompose(reply -> {
+    return bounded(sent).thenApply(reply -> {
       if (!reply.isSuccess()) {
         throw new CompletionException(failure(reply.getException()));
       }
-      long index = reply.getLogIndex();
-      ByteString answer = ByteString.copyFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
-      return stateMachine.applied().await(index).thenApply(v -> commands.size() == 1
-          ? List.of(answer) : Commands.unbatch(answer));
+      return reply;
     });
+  }
+
+  /** The answers of an entry's commands, once this member applied it. */
+  private CompletableFuture<List<ByteString>> answers(List<ByteString> commands, RaftClientReply reply) {
+    ByteString answer = ByteString.copyFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+    return stateMachine.applied().await(reply.getLogIndex())
+        .thenApply(v -> commands.size() == 1 ? List.of(answer) : Commands.unbatch(answer));
   }
 
   /** A failure before commit (timeout, no leader, stopped), as opposed to an etcd error the applier answered. */

@@ -31,7 +31,7 @@ class BatcherTest {
       return f;
     }
 
-    /** Answers entry i: each command's answer is the command with "!" appended. */
+    /** Commits entry i: each command's answer will be the command with "!" appended. */
     void answer(int i) {
       CompletableFuture<List<ByteString>> f;
       List<ByteString> cmds;
@@ -39,8 +39,17 @@ class BatcherTest {
         f = replies.get(i);
         cmds = entries.get(i);
       }
-      f.complete(cmds.stream().map(c -> c.concat(ByteString.copyFromUtf8("!"))).toList());
+      f.complete(cmds);
     }
+  }
+
+  /** Answers applied at once: each command with "!" appended. */
+  private static CompletableFuture<List<ByteString>> exclaimed(List<ByteString> commands, List<ByteString> reply) {
+    return CompletableFuture.completedFuture(reply.stream().map(c -> c.concat(ByteString.copyFromUtf8("!"))).toList());
+  }
+
+  private static Batcher<List<ByteString>> batcher(FakeLog log, int inFlight, int maxBytes) {
+    return new Batcher<>(log::send, BatcherTest::exclaimed, inFlight, maxBytes);
   }
 
   private static ByteString bs(String s) {
@@ -50,7 +59,7 @@ class BatcherTest {
   @Test
   void aCommandAloneIsSentAtOnceAndTheOnesThatComeWhileThePipelineIsFullShareTheNextEntry() {
     FakeLog log = new FakeLog();
-    Batcher b = new Batcher(log::send, 1, 1 << 20);
+    Batcher<List<ByteString>> b = batcher(log, 1, 1 << 20);
     CompletableFuture<ByteString> a = b.submit(bs("a"));
     assertEquals(List.of(List.of(bs("a"))), log.entries, "sent alone, without waiting");
     CompletableFuture<ByteString> x = b.submit(bs("b"));
@@ -68,7 +77,7 @@ class BatcherTest {
   @Test
   void anEntryStopsGrowingAtItsByteLimitButACommandLargerThanTheLimitStillGoesAlone() {
     FakeLog log = new FakeLog();
-    Batcher b = new Batcher(log::send, 1, 10);
+    Batcher<List<ByteString>> b = batcher(log, 1, 10);
     b.submit(bs("first"));
     b.submit(bs("123456"));
     b.submit(bs("7890"));
@@ -83,9 +92,26 @@ class BatcherTest {
   }
 
   @Test
+  void aCommittedEntryFreesItsPlaceBeforeThisMemberAppliedIt() {
+    FakeLog log = new FakeLog();
+    CompletableFuture<Void> appliedHere = new CompletableFuture<>();
+    Batcher<List<ByteString>> b = new Batcher<>(log::send,
+        (cmds, reply) -> appliedHere.thenCompose(v -> exclaimed(cmds, reply)), 1, 1 << 20);
+    CompletableFuture<ByteString> a = b.submit(bs("a"));
+    CompletableFuture<ByteString> x = b.submit(bs("b"));
+    log.answer(0); // committed; this member lags and has not applied it
+    assertEquals(List.of(bs("b")), log.entries.get(1), "the next entry went without waiting for the apply");
+    assertTrue(!a.isDone(), "answered only once applied here");
+    log.answer(1);
+    appliedHere.complete(null);
+    assertEquals(bs("a!"), a.join());
+    assertEquals(bs("b!"), x.join());
+  }
+
+  @Test
   void aFailedEntryFailsEachOfItsCommandsAndTheNextEntryStillGoes() {
     FakeLog log = new FakeLog();
-    Batcher b = new Batcher(log::send, 1, 1 << 20);
+    Batcher<List<ByteString>> b = batcher(log, 1, 1 << 20);
     b.submit(bs("a"));
     CompletableFuture<ByteString> x = b.submit(bs("b"));
     CompletableFuture<ByteString> y = b.submit(bs("c"));
@@ -103,12 +129,12 @@ class BatcherTest {
   @Test
   void aSendThatThrowsFailsItsCommandsAndFreesThePipeline() {
     AtomicInteger calls = new AtomicInteger();
-    Batcher b = new Batcher(cmds -> {
+    Batcher<List<ByteString>> b = new Batcher<>(cmds -> {
       if (calls.getAndIncrement() == 0) {
         throw new IllegalStateException("closed");
       }
       return CompletableFuture.completedFuture(cmds);
-    }, 1, 1 << 20);
+    }, (cmds, reply) -> CompletableFuture.completedFuture(reply), 1, 1 << 20);
     assertEquals("closed", cause(b.submit(bs("a"))).getMessage());
     assertEquals(bs("b"), b.submit(bs("b")).join());
   }
@@ -121,14 +147,14 @@ class BatcherTest {
     AtomicInteger onTheirWay = new AtomicInteger();
     AtomicInteger most = new AtomicInteger();
     ConcurrentLinkedQueue<List<ByteString>> entries = new ConcurrentLinkedQueue<>();
-    Batcher b = new Batcher(cmds -> {
+    Batcher<List<ByteString>> b = new Batcher<>(cmds -> {
       most.accumulateAndGet(onTheirWay.incrementAndGet(), Math::max);
       entries.add(List.copyOf(cmds));
       return CompletableFuture.supplyAsync(() -> {
         onTheirWay.decrementAndGet();
-        return cmds.stream().map(c -> c.concat(ByteString.copyFromUtf8("!"))).toList();
+        return List.copyOf(cmds);
       }, log);
-    }, inFlight, 1 << 20);
+    }, (cmds, reply) -> CompletableFuture.supplyAsync(() -> exclaimed(cmds, reply).join(), log), inFlight, 1 << 20);
     int threads = 8;
     int each = 2_000;
     ExecutorService proposers = Executors.newFixedThreadPool(threads);
