@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
@@ -26,6 +27,7 @@ final class Batcher<R> {
   private final BiFunction<List<ByteString>, R, CompletableFuture<List<ByteString>>> answers;
   private final int maxInFlight;
   private final int maxBytes;
+  private final Executor next;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private int inFlight;
 
@@ -33,10 +35,14 @@ final class Batcher<R> {
    * @param send proposes one entry holding the commands given, in order, and completes once it is committed
    *     (or failed): the entry is no longer on its way, whether or not this member applied it yet
    * @param answers the commands' answers in the same order, once this member applied the entry
+   * @param next where the entries that wait for a place are sent from when one frees (not from the thread that
+   *     completed {@code send}'s future: Ratis's own)
    */
   Batcher(Function<List<ByteString>, CompletableFuture<R>> send,
-      BiFunction<List<ByteString>, R, CompletableFuture<List<ByteString>>> answers, int maxInFlight, int maxBytes) {
+      BiFunction<List<ByteString>, R, CompletableFuture<List<ByteString>>> answers, Executor next,
+      int maxInFlight, int maxBytes) {
     this.send = send;
+    this.next = next;
     this.answers = answers;
     this.maxInFlight = maxInFlight;
     this.maxBytes = maxBytes;
@@ -78,10 +84,18 @@ final class Batcher<R> {
     }
   }
 
+  private synchronized void sendNext() {
+    sendWhileRoom();
+  }
+
   private void committed(List<Pending> batch, List<ByteString> commands, R reply, Throwable e) {
+    boolean waiting;
     synchronized (this) {
       inFlight--;
-      sendWhileRoom(); // the next entry first: its round starts before these answers are awaited and sent
+      waiting = !queue.isEmpty();
+    }
+    if (waiting) {
+      next.execute(this::sendNext); // the next entry first: it is on its way while these answers are sent
     }
     CompletableFuture<List<ByteString>> applied;
     if (e != null) {

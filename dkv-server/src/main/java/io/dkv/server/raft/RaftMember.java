@@ -78,14 +78,17 @@ public final class RaftMember implements Proposer {
   private final ClientId localClient = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
   private final Duration requestTimeout;
+  /**
+   * Where calls into Ratis go when they follow from a Ratis callback (the next batch, the next ReadIndex round,
+   * a retry): Ratis may block its calling thread on work of its own threads, so never call it from one of them.
+   */
   private final ScheduledExecutorService retries;
   private final InetSocketAddress peerAddress;
   private final java.util.concurrent.atomic.AtomicLong pending = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
   private final Path raftDir;
-  private final Rounds<Void> readRounds = new Rounds<>(this::readIndexRound);
-  private final Batcher<RaftClientReply> batcher =
-      new Batcher<>(this::proposeEntry, this::answers, MAX_ENTRIES_IN_FLIGHT, MAX_ENTRY_BYTES);
+  private final Rounds<Void> readRounds;
+  private final Batcher<RaftClientReply> batcher;
   private volatile Member self;
   private volatile boolean closed;
 
@@ -177,10 +180,12 @@ public final class RaftMember implements Proposer {
             (int) Math.max(1, requestTimeout.toMillis() / 100), TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
         .build();
     this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "dkv-raft-retry");
+      Thread t = new Thread(r, "dkv-raft-calls");
       t.setDaemon(true);
       return t;
     });
+    this.readRounds = new Rounds<>(this::readIndexRound, retries);
+    this.batcher = new Batcher<>(this::proposeEntry, this::answers, retries, MAX_ENTRIES_IN_FLIGHT, MAX_ENTRY_BYTES);
     log.info("member {} ({}) of cluster {}: peers on {}, {} member(s) in its configuration",
         MemberIds.hex(memberId), cfg.name(), MemberIds.hex(clusterId), peerAddress, current.size());
   }

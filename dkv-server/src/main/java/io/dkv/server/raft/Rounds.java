@@ -1,6 +1,7 @@
 package io.dkv.server.raft;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
 /**
@@ -13,11 +14,18 @@ import java.util.function.Supplier;
 final class Rounds<T> {
 
   private final Supplier<CompletableFuture<T>> round;
-  private CompletableFuture<T> next;
+  private final Executor next;
+  private CompletableFuture<T> joining;
   private boolean running;
 
-  Rounds(Supplier<CompletableFuture<T>> round) {
+  /**
+   * @param round starts a round
+   * @param next where the next round is started from when one ends (not from the thread that completed the
+   *     round: Ratis's own)
+   */
+  Rounds(Supplier<CompletableFuture<T>> round, Executor next) {
     this.round = round;
+    this.next = next;
   }
 
   /** Completes (or fails) as the first round that starts after this call does, with its result. */
@@ -25,10 +33,10 @@ final class Rounds<T> {
     CompletableFuture<T> mine;
     boolean start;
     synchronized (this) {
-      if (next == null) {
-        next = new CompletableFuture<>();
+      if (joining == null) {
+        joining = new CompletableFuture<>();
       }
-      mine = next;
+      mine = joining;
       start = !running;
       running = true;
     }
@@ -41,8 +49,8 @@ final class Rounds<T> {
   private void run() {
     CompletableFuture<T> waiting;
     synchronized (this) {
-      waiting = next;
-      next = null;
+      waiting = joining;
+      joining = null;
     }
     CompletableFuture<T> r;
     try {
@@ -53,11 +61,11 @@ final class Rounds<T> {
     r.whenComplete((v, e) -> {
       boolean again;
       synchronized (this) {
-        again = next != null;
+        again = joining != null;
         running = again;
       }
       if (again) {
-        run();
+        next.execute(this::run);
       }
       if (e != null) {
         waiting.completeExceptionally(e);

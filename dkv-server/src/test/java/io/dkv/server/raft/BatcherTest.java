@@ -49,7 +49,7 @@ class BatcherTest {
   }
 
   private static Batcher<List<ByteString>> batcher(FakeLog log, int inFlight, int maxBytes) {
-    return new Batcher<>(log::send, BatcherTest::exclaimed, inFlight, maxBytes);
+    return new Batcher<>(log::send, BatcherTest::exclaimed, Runnable::run, inFlight, maxBytes);
   }
 
   private static ByteString bs(String s) {
@@ -96,7 +96,7 @@ class BatcherTest {
     FakeLog log = new FakeLog();
     CompletableFuture<Void> appliedHere = new CompletableFuture<>();
     Batcher<List<ByteString>> b = new Batcher<>(log::send,
-        (cmds, reply) -> appliedHere.thenCompose(v -> exclaimed(cmds, reply)), 1, 1 << 20);
+        (cmds, reply) -> appliedHere.thenCompose(v -> exclaimed(cmds, reply)), Runnable::run, 1, 1 << 20);
     CompletableFuture<ByteString> a = b.submit(bs("a"));
     CompletableFuture<ByteString> x = b.submit(bs("b"));
     log.answer(0); // committed; this member lags and has not applied it
@@ -106,6 +106,21 @@ class BatcherTest {
     appliedHere.complete(null);
     assertEquals(bs("a!"), a.join());
     assertEquals(bs("b!"), x.join());
+  }
+
+  @Test
+  void theEntryThatWaitedForAPlaceIsSentFromTheGivenExecutorNotFromTheThreadThatCommittedTheLastOne() {
+    FakeLog log = new FakeLog();
+    List<Runnable> handedOff = new ArrayList<>();
+    Batcher<List<ByteString>> b = new Batcher<>(log::send, BatcherTest::exclaimed, handedOff::add, 1, 1 << 20);
+    CompletableFuture<ByteString> a = b.submit(bs("a"));
+    b.submit(bs("b"));
+    log.answer(0); // on "Ratis's" thread: it must not call the log again
+    assertEquals(bs("a!"), a.join());
+    assertEquals(1, log.entries.size(), "b not sent from the committing thread");
+    assertEquals(1, handedOff.size());
+    handedOff.get(0).run();
+    assertEquals(List.of(bs("b")), log.entries.get(1));
   }
 
   @Test
@@ -134,7 +149,7 @@ class BatcherTest {
         throw new IllegalStateException("closed");
       }
       return CompletableFuture.completedFuture(cmds);
-    }, (cmds, reply) -> CompletableFuture.completedFuture(reply), 1, 1 << 20);
+    }, (cmds, reply) -> CompletableFuture.completedFuture(reply), Runnable::run, 1, 1 << 20);
     assertEquals("closed", cause(b.submit(bs("a"))).getMessage());
     assertEquals(bs("b"), b.submit(bs("b")).join());
   }
@@ -147,6 +162,7 @@ class BatcherTest {
     AtomicInteger onTheirWay = new AtomicInteger();
     AtomicInteger most = new AtomicInteger();
     ConcurrentLinkedQueue<List<ByteString>> entries = new ConcurrentLinkedQueue<>();
+    ExecutorService next = Executors.newSingleThreadExecutor();
     Batcher<List<ByteString>> b = new Batcher<>(cmds -> {
       most.accumulateAndGet(onTheirWay.incrementAndGet(), Math::max);
       entries.add(List.copyOf(cmds));
@@ -154,7 +170,8 @@ class BatcherTest {
         onTheirWay.decrementAndGet();
         return List.copyOf(cmds);
       }, log);
-    }, (cmds, reply) -> CompletableFuture.supplyAsync(() -> exclaimed(cmds, reply).join(), log), inFlight, 1 << 20);
+    }, (cmds, reply) -> CompletableFuture.supplyAsync(() -> exclaimed(cmds, reply).join(), log), next, inFlight,
+        1 << 20);
     int threads = 8;
     int each = 2_000;
     ExecutorService proposers = Executors.newFixedThreadPool(threads);
@@ -181,6 +198,7 @@ class BatcherTest {
     CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
     proposers.shutdown();
     log.shutdown();
+    next.shutdown();
     assertTrue(most.get() <= inFlight, "at most " + inFlight + " entries on their way, saw " + most.get());
     assertEquals(threads * each, entries.stream().mapToInt(List::size).sum(), "each command in exactly one entry");
     // each proposer's commands reach the log in the order it proposed them

@@ -25,7 +25,7 @@ class RoundsTest {
       CompletableFuture<Void> f = new CompletableFuture<>();
       rounds.add(f);
       return f;
-    });
+    }, Runnable::run);
     CompletableFuture<Void> first = r.join();
     assertEquals(1, rounds.size(), "started at once");
     CompletableFuture<Void> second = r.join();
@@ -54,11 +54,12 @@ class RoundsTest {
     AtomicLong clock = new AtomicLong();
     AtomicInteger roundsRun = new AtomicInteger();
     ExecutorService net = Executors.newFixedThreadPool(2);
+    ExecutorService next = Executors.newSingleThreadExecutor();
     Rounds<Long> r = new Rounds<>(() -> {
       roundsRun.incrementAndGet();
       long startedAt = clock.incrementAndGet();
       return CompletableFuture.supplyAsync(() -> startedAt, net);
-    });
+    }, next);
     int threads = 6;
     int each = 3_000;
     List<String> violations = Collections.synchronizedList(new ArrayList<>());
@@ -78,6 +79,7 @@ class RoundsTest {
     CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
     readers.shutdown();
     net.shutdown();
+    next.shutdown();
     assertEquals(List.of(), violations);
     assertTrue(roundsRun.get() < threads * each, "rounds shared: " + roundsRun.get());
   }
