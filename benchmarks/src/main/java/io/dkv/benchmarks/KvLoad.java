@@ -1,6 +1,9 @@
 package io.dkv.benchmarks;
 
+import io.dkv.testing.DkvCluster;
 import io.dkv.testing.DkvProcess;
+import io.dkv.testing.EtcdCluster;
+import io.dkv.testing.FaultyCluster;
 import io.dkv.testing.EtcdProcess;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
@@ -63,6 +66,10 @@ public final class KvLoad implements Callable<Integer> {
       description = "JVM flags of the dkv-server process (default: ${DEFAULT-VALUE}).")
   List<String> dkvJvmFlags = List.of("-Xmx1g");
 
+  @Option(names = "--members", description = "Members of each server's cluster: 1, or 3 (or 5) for a replicated "
+      + "cluster of each on this machine, the client connected to every member (default: ${DEFAULT-VALUE}).")
+  int members = 1;
+
   @Option(names = "--output", description = "Also write the report to this file.")
   Path output;
 
@@ -88,6 +95,9 @@ public final class KvLoad implements Callable<Integer> {
       if (!t.equals("etcd") && !t.equals("dkv")) {
         throw new CommandLine.ParameterException(new CommandLine(this), "unknown target " + t);
       }
+    }
+    if (members != 1 && members != 3 && members != 5) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--members is 1, 3 or 5, not " + members);
     }
     if (Set.copyOf(targets).size() != targets.size()) {
       throw new CommandLine.ParameterException(new CommandLine(this), "a target is named twice: " + targets);
@@ -128,24 +138,32 @@ public final class KvLoad implements Callable<Integer> {
     return 0;
   }
 
-  /** Starts a server and a jetcd client for it; both are added to {@code open}. */
+  /** Starts a server (or cluster) and a jetcd client for it; both are added to {@code open}. */
   private Target start(String name, Path dir, Closer open) throws IOException {
-    String endpoint;
-    ProcessHandle process;
-    if (name.equals("etcd")) {
+    List<String> endpoints;
+    List<ProcessHandle> processes = new ArrayList<>();
+    if (members > 1) {
+      FaultyCluster cluster = name.equals("etcd") ? EtcdCluster.start(members)
+          : DkvCluster.start(members, dkvJvmFlags);
+      open.add(cluster);
+      endpoints = cluster.endpoints();
+      for (int i = 0; i < members; i++) {
+        processes.add(ProcessHandle.of(cluster.pid(i)).orElseThrow());
+      }
+    } else if (name.equals("etcd")) {
       LocalEtcd etcd = LocalEtcd.start(open);
-      endpoint = etcd.etcd().endpoint();
-      process = etcd.process();
+      endpoints = List.of(etcd.etcd().endpoint());
+      processes.add(etcd.process());
     } else {
       DkvProcess dkv = DkvProcess.start(dir.resolve("dkv-data"), 0, dkvJvmFlags);
       open.add(dkv);
-      endpoint = dkv.endpoint();
-      process = ProcessHandle.of(dkv.pid()).orElseThrow();
+      endpoints = List.of(dkv.endpoint());
+      processes.add(ProcessHandle.of(dkv.pid()).orElseThrow());
     }
-    log.info("{} at {}, pid {}", name, endpoint, process.pid());
-    Client client = Client.builder().endpoints(endpoint).build();
+    log.info("{} at {}, pids {}", name, endpoints, processes.stream().map(ProcessHandle::pid).toList());
+    Client client = Client.builder().endpoints(endpoints.toArray(String[]::new)).build();
     open.add(client);
-    return new Target(name, client.getKVClient(), process, keySpace(), value());
+    return new Target(name, client.getKVClient(), processes, keySpace(), value());
   }
 
   private ByteSequence[] keySpace() {
@@ -171,10 +189,11 @@ public final class KvLoad implements Callable<Integer> {
     final ByteSequence value;
     final AtomicLong puts = new AtomicLong(); // shared by the put phases: they walk the key space in turn
 
-    Target(String name, KV kv, ProcessHandle process, ByteSequence[] keySpace, ByteSequence value) {
+    Target(String name, KV kv, List<ProcessHandle> processes, ByteSequence[] keySpace, ByteSequence value) {
       this.name = name;
       this.kv = kv;
-      this.cpu = () -> process.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+      this.cpu = () -> processes.stream()
+          .mapToLong(p -> p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();
       this.keySpace = keySpace;
       this.value = value;
     }

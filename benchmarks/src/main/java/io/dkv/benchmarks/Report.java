@@ -1,6 +1,7 @@
 package io.dkv.benchmarks;
 
 import io.dkv.benchmarks.KvLoad.Phase;
+import java.util.List;
 import java.util.Map;
 
 /** The Markdown report of a run: throughput and latency per phase and target, and the goals. */
@@ -11,8 +12,10 @@ final class Report {
   static String render(Map<String, Map<Phase, LoadPhase.Result>> results, KvLoad options) {
     StringBuilder out = new StringBuilder();
     out.append(String.format("%d s measured after %d s warm-up per phase (and %d s of puts before the first); "
-            + "%d keys, %d-byte values; one jetcd client%n%n", options.durationSeconds, options.warmupSeconds,
-        options.initialWarmupSeconds, options.keys, options.valueBytes));
+            + "%d keys, %d-byte values; one jetcd client; %s%n%n", options.durationSeconds, options.warmupSeconds,
+        options.initialWarmupSeconds, options.keys, options.valueBytes, options.members == 1 ? "one server each"
+            : options.members + "-member clusters, the client connected to every member, server CPU summed over "
+                + "the members"));
     boolean both = results.containsKey("etcd") && results.containsKey("dkv");
 
     out.append("| phase |");
@@ -55,7 +58,12 @@ final class Report {
       out.append(String.format("%n%d calls failed (see the log); failed calls are not counted.%n", errors));
     }
 
-    if (both) {
+    if (both && options.members > 1) {
+      out.append("\n| goal (replicated) | result | met |\n| --- | ---: | --- |\n");
+      for (Phase phase : List.of(Phase.PUT_16, Phase.PUT_128, Phase.GET_16)) {
+        goal(out, phase.label + " >= 1.5x etcd", ratio(results, phase), "x", ratio(results, phase) >= 1.5);
+      }
+    } else if (both) {
       double putLatency = results.get("dkv").get(Phase.PUT_1).p50Millis()
           / results.get("etcd").get(Phase.PUT_1).p50Millis();
       out.append("\n| goal | result | met |\n| --- | ---: | --- |\n");

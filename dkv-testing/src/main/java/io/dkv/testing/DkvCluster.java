@@ -25,7 +25,8 @@ import org.awaitility.Awaitility;
  */
 public final class DkvCluster implements FaultyCluster {
 
-  private static final List<String> JVM = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+  /** The members' JVM flags in tests: small and quick to start, on a machine of few cores. */
+  public static final List<String> TEST_JVM = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
 
   private final Path dir;
   private final int[] clientPorts;
@@ -34,13 +35,16 @@ public final class DkvCluster implements FaultyCluster {
   private final TcpProxy[][] links;
   private final String initialCluster;
   private final List<String> extraFlags;
+  private final List<String> jvmFlags;
   private final DkvProcess[] members;
   private int used;
 
-  private DkvCluster(Path dir, int initial, int spares, List<String> extraFlags) throws IOException {
+  private DkvCluster(Path dir, int initial, int spares, List<String> jvmFlags, List<String> extraFlags)
+      throws IOException {
     int n = initial + spares;
     this.dir = dir;
     this.used = initial;
+    this.jvmFlags = List.copyOf(jvmFlags);
     this.clientPorts = new int[n];
     this.peerPorts = new int[n];
     this.listenPeerPorts = new int[n];
@@ -75,13 +79,23 @@ public final class DkvCluster implements FaultyCluster {
     return start(n, 0, extraFlags);
   }
 
+  /** Starts {@code n} members whose JVMs run with {@code jvmFlags} (a benchmark's: as in production). */
+  public static DkvCluster start(int n, List<String> jvmFlags, String... extraFlags) throws IOException {
+    return start(n, 0, jvmFlags, extraFlags);
+  }
+
   /**
    * Starts {@code n} members as {@link #start(int, String...)}, with room for {@code spares} more that
    * {@link #addSlot} and {@link #startJoining} add later (their names resolve and their peer links exist).
    */
   public static DkvCluster start(int n, int spares, String... extraFlags) throws IOException {
-    DkvCluster c = new DkvCluster(Files.createTempDirectory("dkv-cluster"), n, spares, List.of(extraFlags));
-    try {
+    return start(n, spares, TEST_JVM, extraFlags);
+  }
+
+  private static DkvCluster start(int n, int spares, List<String> jvmFlags, String... extraFlags)
+      throws IOException {
+    DkvCluster c = new DkvCluster(Files.createTempDirectory("dkv-cluster"), n, spares, jvmFlags,
+        List.of(extraFlags));    try {
       List<Thread> starts = new ArrayList<>();
       IOException[] failure = new IOException[1];
       for (int i = 0; i < n; i++) {
@@ -159,7 +173,7 @@ public final class DkvCluster implements FaultyCluster {
         "--initial-cluster-token", "dkv-cluster-test"));
     flags.addAll(extraFlags);
     flags.addAll(List.of(moreFlags));
-    List<String> jvm = new ArrayList<>(JVM);
+    List<String> jvm = new ArrayList<>(jvmFlags);
     jvm.add("-Djdk.net.hosts.file=" + hostsFile(i));
     members[i] = DkvProcess.start(dir.resolve(name(i)), clientPorts[i], jvm, flags.toArray(String[]::new));
   }
@@ -182,7 +196,7 @@ public final class DkvCluster implements FaultyCluster {
     return dir.resolve(name(i));
   }
 
-  /** The process id of member {@code i}. */
+  @Override
   public long pid(int i) {
     return members[i].pid();
   }

@@ -125,7 +125,7 @@ public final class EtcdCluster implements FaultyCluster {
     return clientPorts[i];
   }
 
-  /** The process id of member {@code i}. */
+  @Override
   public long pid(int i) {
     return members[i].pid();
   }

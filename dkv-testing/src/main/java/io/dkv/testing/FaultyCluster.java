@@ -28,6 +28,9 @@ public interface FaultyCluster extends AutoCloseable {
     return IntStream.range(0, size()).mapToObj(this::endpoint).toList();
   }
 
+  /** The process id of member {@code i}. */
+  long pid(int i);
+
   /** The index of the member that is leader now; waits up to 30 s for one. */
   int leader();
 

@@ -127,6 +127,8 @@ final class PeerNetwork implements AutoCloseable {
     void serve(Socket client) {
       try (client; Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort)) {
         sockets.add(upstream);
+        client.setTcpNoDelay(true); // as etcd's own sockets (see TcpProxy)
+        upstream.setTcpNoDelay(true);
         client.setSoTimeout(10_000);
         byte[] head = readHead(client.getInputStream());
         client.setSoTimeout(0);

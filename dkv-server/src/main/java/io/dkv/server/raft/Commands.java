@@ -1,6 +1,8 @@
 package io.dkv.server.raft;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import io.dkv.server.mvcc.EtcdError;
@@ -33,6 +35,9 @@ import io.etcd.jetcd.api.PutRequest;
 import io.etcd.jetcd.api.PutResponse;
 import io.etcd.jetcd.api.TxnRequest;
 import io.etcd.jetcd.api.TxnResponse;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -79,6 +84,7 @@ final class Commands {
       AlarmRequest.getDefaultInstance(), AlarmResponse.getDefaultInstance(), HashKVRequest.getDefaultInstance(),
       HashKVResponse.getDefaultInstance());
   private static final byte ERROR = (byte) 0x7f;
+  private static final byte BATCH = (byte) 0x7e;
 
   private Commands() {}
 
@@ -89,6 +95,45 @@ final class Commands {
       throw new IllegalArgumentException("not a replicated message: " + m.getClass().getSimpleName());
     }
     return ByteString.copyFrom(new byte[] {(byte) tag}).concat(m.toByteString());
+  }
+
+  /**
+   * One entry holding several commands (or answers), each as tagged bytes: the tag {@code BATCH}, then each
+   * one's length (a varint) and bytes. A single command is not wrapped.
+   */
+  static ByteString batch(List<ByteString> parts) {
+    if (parts.size() == 1) {
+      return parts.get(0);
+    }
+    ByteString.Output out = ByteString.newOutput(1 + parts.stream().mapToInt(p -> p.size() + 5).sum());
+    try {
+      CodedOutputStream coded = CodedOutputStream.newInstance(out);
+      coded.write(BATCH);
+      for (ByteString p : parts) {
+        coded.writeBytesNoTag(p);
+      }
+      coded.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // not on a ByteString.Output
+    }
+    return out.toByteString();
+  }
+
+  /** The parts of an entry {@link #batch} made: the entry itself if it is not a batch. */
+  static List<ByteString> unbatch(ByteString entry) {
+    if (entry.isEmpty() || entry.byteAt(0) != BATCH) {
+      return List.of(entry);
+    }
+    List<ByteString> parts = new ArrayList<>();
+    try {
+      CodedInputStream in = entry.substring(1).newCodedInput();
+      while (!in.isAtEnd()) {
+        parts.add(in.readBytes());
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("undecodable batch of commands", e);
+    }
+    return parts;
   }
 
   /** The tagged bytes of an etcd error answer. */

@@ -9,6 +9,7 @@ import io.dkv.server.mvcc.MvccStore;
 import io.etcd.jetcd.api.Event;
 import io.etcd.jetcd.api.Member;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -232,18 +233,21 @@ final class DkvStateMachine extends BaseStateMachine {
     if (index <= store.appliedIndex() && stateIndex() >= 0) {
       return CompletableFuture.completedFuture(Message.EMPTY); // applied before the last restart
     }
-    com.google.protobuf.Message command =
-        Commands.decode(ByteString.copyFrom(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer()));
+    List<ByteString> commands =
+        Commands.unbatch(ByteString.copyFrom(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer()));
     CompletableFuture<Message> answer;
-    if (command instanceof Member m) {
-      members.publish(m, store.batch());
-      answer = CompletableFuture.completedFuture(Message.EMPTY);
-    } else if (MembershipLog.isMembership(command)) {
-      EtcdError refused = MembershipLog.apply(command, members, store.batch());
-      answer = CompletableFuture.completedFuture(refused == null ? Message.EMPTY
-          : message(Commands.encodeError(refused)));
+    if (commands.size() == 1) {
+      answer = applyOne(Commands.decode(commands.get(0)));
     } else {
-      answer = apply(command);
+      List<CompletableFuture<Message>> answers = new ArrayList<>(commands.size());
+      for (ByteString c : commands) {
+        answers.add(applyOne(Commands.decode(c)));
+      }
+      answer = CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(v -> {
+        List<ByteString> parts = new ArrayList<>(answers.size());
+        answers.forEach(a -> parts.add(ByteString.copyFrom(a.join().getContent().asReadOnlyByteBuffer())));
+        return message(Commands.batch(parts));
+      });
     }
     List<Event> events = store.commit(index, entry.getTerm());
     updateLastAppliedTermIndex(entry.getTerm(), index);
@@ -252,6 +256,19 @@ final class DkvStateMachine extends BaseStateMachine {
     }
     applied.advance(index);
     return answer;
+  }
+
+  private CompletableFuture<Message> applyOne(com.google.protobuf.Message command) {
+    if (command instanceof Member m) {
+      members.publish(m, store.batch());
+      return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+    if (MembershipLog.isMembership(command)) {
+      EtcdError refused = MembershipLog.apply(command, members, store.batch());
+      return CompletableFuture.completedFuture(refused == null ? Message.EMPTY
+          : message(Commands.encodeError(refused)));
+    }
+    return apply(command);
   }
 
   private CompletableFuture<Message> apply(com.google.protobuf.Message command) {

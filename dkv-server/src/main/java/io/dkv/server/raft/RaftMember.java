@@ -74,6 +74,10 @@ import org.slf4j.LoggerFactory;
 public final class RaftMember implements Proposer {
 
   private static final Logger log = LoggerFactory.getLogger(RaftMember.class);
+  /** Log entries of proposals on their way at once; the proposals that come meanwhile share the next entry. */
+  private static final int MAX_ENTRIES_IN_FLIGHT = Integer.getInteger("dkv.raft.entriesInFlight", 2);
+  /** A batch of proposals stops growing at this size (a larger request goes alone: etcd allows 1.5 MiB). */
+  private static final int MAX_ENTRY_BYTES = 1 << 20;
   private static final String META_CLUSTER_ID = "clusterId";
   private static final String META_MEMBER_ID = "memberId";
   private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(30);
@@ -93,6 +97,10 @@ public final class RaftMember implements Proposer {
   private final ClientId localClient = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
   private final Duration requestTimeout;
+  /**
+   * Where calls into Ratis go when they follow from a Ratis callback (the next batch, the next ReadIndex round,
+   * a retry): Ratis may block its calling thread on work of its own threads, so never call it from one of them.
+   */
   private final ScheduledExecutorService retries;
   private final InetSocketAddress peerAddress;
   private final List<RaftPeer> clientPeers;
@@ -101,6 +109,8 @@ public final class RaftMember implements Proposer {
   private final Path raftDir;
   private final CompletableFuture<Void> published = new CompletableFuture<>();
   private static final Duration MEMBERSHIP_TIMEOUT = Duration.ofSeconds(30);
+  private final Rounds<Void> readRounds;
+  private final Batcher<RaftClientReply> batcher;
   private volatile boolean closed;
   private final MvccStore store;
   private volatile CorruptionCheck corruptionCheck;
@@ -260,10 +270,12 @@ public final class RaftMember implements Proposer {
     }, members, java.time.Clock.systemUTC());
     stateMachine.answerLeaderQueries(this::answerQuery);
     this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "dkv-raft-retry");
+      Thread t = new Thread(r, "dkv-raft-calls");
       t.setDaemon(true);
       return t;
     });
+    this.readRounds = new Rounds<>(this::readIndexRound, retries);
+    this.batcher = new Batcher<>(this::proposeEntry, this::answers, retries, MAX_ENTRIES_IN_FLIGHT, MAX_ENTRY_BYTES);
     log.info("member {} ({}) of cluster {}: peers on {}, {} member(s) in its configuration",
         MemberIds.hex(memberId), cfg.name(), MemberIds.hex(clusterId), peerAddress, current.size());
     if (joining) {
@@ -451,9 +463,12 @@ public final class RaftMember implements Proposer {
     // the entries a lagging follower may still need, not Ratis's 200 MB default: the state is in RocksDB
     RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
     RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("16MB"));
-    // Ratis's commit-index entries (its default) stay on: appending one is how the leader tells the followers at
-    // once that an entry committed (etcd sends an empty append); without them a follower learns it from the next
-    // heartbeat, half an election timeout later, and a write through a follower waits that long
+    // Ratis's commit-index entries: appending one is how the leader tells the followers at once that an entry
+    // committed (etcd sends an empty append); without them a follower learns it from the next heartbeat, half an
+    // election timeout later, and a write through a follower waits that long. A member alone has no follower to
+    // tell, and each such entry would cost it a second log write and sync per write: off when it starts alone
+    // (a cluster grown from one member by MemberAdd has them once its members restart with the new flags)
+    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, cfg.initialCluster().size() > 1);
     RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.EXCEPTION);
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf("8MB")); // above etcd's largest request
     return p;
@@ -756,7 +771,21 @@ public final class RaftMember implements Proposer {
     if (closed) {
       return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
     }
-    Message m = message(Commands.encode(request));
+    pending.incrementAndGet();
+    CompletableFuture<com.google.protobuf.Message> answered =
+        batcher.submit(Commands.encode(request)).thenApply(RaftMember::decodeAnswer);
+    answered.whenComplete((answer, e) -> {
+      pending.decrementAndGet();
+      if (e != null && notCommitted(e)) {
+        failed.incrementAndGet();
+      }
+    });
+    return answered;
+  }
+
+  /** Proposes one log entry holding {@code commands}; Ratis's reply once it is committed. */
+  private CompletableFuture<RaftClientReply> proposeEntry(List<ByteString> commands) {
+    Message m = message(Commands.batch(commands));
     CompletableFuture<RaftClientReply> sent;
     RaftServer.Division d = division();
     if (d.getInfo().isLeader() && d.getInfo().isLeaderReady()) {
@@ -766,22 +795,19 @@ public final class RaftMember implements Proposer {
     } else {
       sent = client.async().send(m);
     }
-    pending.incrementAndGet();
-    CompletableFuture<com.google.protobuf.Message> answered = bounded(sent).thenCompose(reply -> {
+    return bounded(sent).thenApply(reply -> {
       if (!reply.isSuccess()) {
         throw new CompletionException(failure(reply.getException()));
       }
-      long index = reply.getLogIndex();
-      ByteString answer = ByteString.copyFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
-      return stateMachine.applied().await(index).thenApply(v -> decodeAnswer(answer));
+      return reply;
     });
-    answered.whenComplete((answer, e) -> {
-      pending.decrementAndGet();
-      if (e != null && notCommitted(e)) {
-        failed.incrementAndGet();
-      }
-    });
-    return answered;
+  }
+
+  /** The answers of an entry's commands, once this member applied it. */
+  private CompletableFuture<List<ByteString>> answers(List<ByteString> commands, RaftClientReply reply) {
+    ByteString answer = ByteString.copyFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+    return stateMachine.applied().await(reply.getLogIndex())
+        .thenApply(v -> commands.size() == 1 ? List.of(answer) : Commands.unbatch(answer));
   }
 
   /** A failure before commit (timeout, no leader, stopped), as opposed to an etcd error the applier answered. */
@@ -823,9 +849,13 @@ public final class RaftMember implements Proposer {
       // the only voter: nobody else can commit, so everything committed is in its own log; no round needed
       return stateMachine.applied().await(d.getRaftLog().getLastCommittedIndex());
     }
-    long deadline = System.nanoTime() + requestTimeout.toNanos();
+    return readRounds.join();
+  }
+
+  /** One ReadIndex round, for every linearizable read that joined it (see {@link Rounds}). */
+  private CompletableFuture<Void> readIndexRound() {
     CompletableFuture<Void> done = new CompletableFuture<>();
-    readIndex(deadline, done);
+    readIndex(System.nanoTime() + requestTimeout.toNanos(), done);
     return done;
   }
 
