@@ -27,7 +27,7 @@ final class Batcher<R> {
   private final BiFunction<List<ByteString>, R, CompletableFuture<List<ByteString>>> answers;
   private final int maxInFlight;
   private final int maxBytes;
-  private final Executor next;
+  private final Executor sender;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private int inFlight;
 
@@ -35,14 +35,15 @@ final class Batcher<R> {
    * @param send proposes one entry holding the commands given, in order, and completes once it is committed
    *     (or failed): the entry is no longer on its way, whether or not this member applied it yet
    * @param answers the commands' answers in the same order, once this member applied the entry
-   * @param next where the entries that wait for a place are sent from when one frees (not from the thread that
-   *     completed {@code send}'s future: Ratis's own)
+   * @param sender the one thread entries are proposed from, in order: never a gRPC event loop (Ratis's client
+   *     may block its caller while requests are outstanding) nor a thread of Ratis's (Ratis may block its
+   *     caller on its own executors)
    */
   Batcher(Function<List<ByteString>, CompletableFuture<R>> send,
-      BiFunction<List<ByteString>, R, CompletableFuture<List<ByteString>>> answers, Executor next,
+      BiFunction<List<ByteString>, R, CompletableFuture<List<ByteString>>> answers, Executor sender,
       int maxInFlight, int maxBytes) {
     this.send = send;
-    this.next = next;
+    this.sender = sender;
     this.answers = answers;
     this.maxInFlight = maxInFlight;
     this.maxBytes = maxBytes;
@@ -59,8 +60,8 @@ final class Batcher<R> {
   }
 
   /**
-   * Sends entries while the pipeline has room (caller holds the lock: entries reach the log in the order their
-   * commands came).
+   * Hands entries to the sender while the pipeline has room (caller holds the lock, and the sender is one
+   * thread: entries reach the log in the order their commands came).
    */
   private void sendWhileRoom() {
     while (inFlight < maxInFlight && !queue.isEmpty()) {
@@ -74,28 +75,29 @@ final class Batcher<R> {
         batch.add(next);
         commands.add(next.command);
       }
-      CompletableFuture<R> sent;
       try {
-        sent = send.apply(commands);
-      } catch (RuntimeException e) {
-        sent = CompletableFuture.failedFuture(e);
+        sender.execute(() -> dispatch(batch, commands));
+      } catch (RuntimeException e) { // the sender stopped: this member is closing
+        committed(batch, commands, null, e);
       }
-      sent.whenComplete((reply, e) -> committed(batch, commands, reply, e));
     }
   }
 
-  private synchronized void sendNext() {
-    sendWhileRoom();
+  /** Proposes one entry (on the sender's thread). */
+  private void dispatch(List<Pending> batch, List<ByteString> commands) {
+    CompletableFuture<R> sent;
+    try {
+      sent = send.apply(commands);
+    } catch (RuntimeException e) {
+      sent = CompletableFuture.failedFuture(e);
+    }
+    sent.whenComplete((reply, e) -> committed(batch, commands, reply, e));
   }
 
   private void committed(List<Pending> batch, List<ByteString> commands, R reply, Throwable e) {
-    boolean waiting;
     synchronized (this) {
       inFlight--;
-      waiting = !queue.isEmpty();
-    }
-    if (waiting) {
-      next.execute(this::sendNext); // the next entry first: it is on its way while these answers are sent
+      sendWhileRoom(); // the next entry first: it is on its way while these answers are sent
     }
     CompletableFuture<List<ByteString>> applied;
     if (e != null) {

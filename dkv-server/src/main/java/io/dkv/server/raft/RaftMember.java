@@ -102,6 +102,12 @@ public final class RaftMember implements Proposer {
    * a retry): Ratis may block its calling thread on work of its own threads, so never call it from one of them.
    */
   private final ScheduledExecutorService retries;
+  /** The thread proposals are sent to Ratis from, in order (see {@link Batcher}). */
+  private final java.util.concurrent.ExecutorService proposals = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "dkv-raft-propose");
+    t.setDaemon(true);
+    return t;
+  });
   private final InetSocketAddress peerAddress;
   private final List<RaftPeer> clientPeers;
   private final java.util.concurrent.atomic.AtomicLong pending = new java.util.concurrent.atomic.AtomicLong();
@@ -275,7 +281,8 @@ public final class RaftMember implements Proposer {
       return t;
     });
     this.readRounds = new Rounds<>(this::readIndexRound, retries);
-    this.batcher = new Batcher<>(this::proposeEntry, this::answers, retries, MAX_ENTRIES_IN_FLIGHT, MAX_ENTRY_BYTES);
+    this.batcher = new Batcher<>(this::proposeEntry, this::answers, proposals, MAX_ENTRIES_IN_FLIGHT,
+        MAX_ENTRY_BYTES);
     log.info("member {} ({}) of cluster {}: peers on {}, {} member(s) in its configuration",
         MemberIds.hex(memberId), cfg.name(), MemberIds.hex(clusterId), peerAddress, current.size());
     if (joining) {
@@ -988,6 +995,7 @@ public final class RaftMember implements Proposer {
     }
     hashes.shutdownNow();
     retries.shutdownNow();
+    proposals.shutdownNow();
     membership.close();
     try {
       adminClient.close();

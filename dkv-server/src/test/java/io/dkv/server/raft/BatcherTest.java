@@ -109,18 +109,32 @@ class BatcherTest {
   }
 
   @Test
-  void theEntryThatWaitedForAPlaceIsSentFromTheGivenExecutorNotFromTheThreadThatCommittedTheLastOne() {
+  void entriesAreProposedFromTheSenderNeverFromTheThreadThatSubmittedOrCommitted() {
     FakeLog log = new FakeLog();
     List<Runnable> handedOff = new ArrayList<>();
     Batcher<List<ByteString>> b = new Batcher<>(log::send, BatcherTest::exclaimed, handedOff::add, 1, 1 << 20);
     CompletableFuture<ByteString> a = b.submit(bs("a"));
+    assertEquals(0, log.entries.size(), "not proposed from the submitting thread (a gRPC event loop)");
+    handedOff.get(0).run();
+    assertEquals(List.of(List.of(bs("a"))), log.entries);
     b.submit(bs("b"));
+    assertEquals(1, handedOff.size(), "the pipeline is full: b waits");
     log.answer(0); // on "Ratis's" thread: it must not call the log again
     assertEquals(bs("a!"), a.join());
-    assertEquals(1, log.entries.size(), "b not sent from the committing thread");
-    assertEquals(1, handedOff.size());
-    handedOff.get(0).run();
+    assertEquals(1, log.entries.size(), "b not proposed from the committing thread");
+    assertEquals(2, handedOff.size());
+    handedOff.get(1).run();
     assertEquals(List.of(bs("b")), log.entries.get(1));
+  }
+
+  @Test
+  void aStoppedSenderFailsTheCommandsInsteadOfLosingThem() {
+    FakeLog log = new FakeLog();
+    Batcher<List<ByteString>> b = new Batcher<>(log::send, BatcherTest::exclaimed, r -> {
+      throw new java.util.concurrent.RejectedExecutionException("stopped");
+    }, 1, 1 << 20);
+    assertEquals("stopped", cause(b.submit(bs("a"))).getMessage());
+    assertEquals("stopped", cause(b.submit(bs("b"))).getMessage(), "the place was freed again");
   }
 
   @Test

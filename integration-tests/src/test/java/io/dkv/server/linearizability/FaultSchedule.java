@@ -102,8 +102,27 @@ final class FaultSchedule {
   }
 
   private void recovered(String what) {
-    cluster.awaitHealthy(Duration.ofSeconds(60));
+    try {
+      cluster.awaitHealthy(Duration.ofSeconds(60));
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      String logs = cluster.logs();
+      throw new AssertionError("not healthy 60 s after: " + what + "\nfaults:\n" + String.join("\n", log)
+          + "\nlast lines of each member's log:\n" + tails(logs), e);
+    }
     note(what + ", cluster healthy");
+  }
+
+  /** The last 40 lines of each member's part of {@code logs} (members' parts begin with "--- "). */
+  private static String tails(String logs) {
+    StringBuilder out = new StringBuilder();
+    for (String part : logs.split("(?m)^(?=--- )")) {
+      java.util.List<String> lines = part.lines().toList();
+      if (!lines.isEmpty()) {
+        out.append(lines.get(0)).append('\n');
+        lines.subList(Math.max(1, lines.size() - 40), lines.size()).forEach(l -> out.append(l).append('\n'));
+      }
+    }
+    return out.toString();
   }
 
   private void note(String what) {
