@@ -13,8 +13,8 @@ import java.util.function.Function;
  * Puts the commands proposed while earlier ones are on their way into one Raft log entry: Ratis costs about
  * the same per entry whatever it holds (its request, retry-cache and log records, one state-machine hand-off,
  * one RocksDB batch), so under load a batch of many commands costs little more than one. No timer: a command
- * that finds fewer than {@code maxInFlight} entries on their way is sent at once (alone, if it is alone), so a
- * single client waits for nothing but its own round; the commands that arrive while the pipeline is full go
+ * that finds fewer than {@code maxInFlight} entries on their way goes to the sender at once (alone, if it is
+ * alone), so a single client waits for nothing but its own round; the commands that arrive while the pipeline is full go
  * together in the next entry, in the order they came. An entry is on its way until it is committed (not
  * until this member applied it: a member that lags must not hold back its own proposals). An entry's failure
  * fails each of its commands.

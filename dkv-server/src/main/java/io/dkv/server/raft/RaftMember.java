@@ -75,7 +75,7 @@ public final class RaftMember implements Proposer {
 
   private static final Logger log = LoggerFactory.getLogger(RaftMember.class);
   /** Log entries of proposals on their way at once; the proposals that come meanwhile share the next entry. */
-  private static final int MAX_ENTRIES_IN_FLIGHT = Integer.getInteger("dkv.raft.entriesInFlight", 2);
+  private static final int MAX_ENTRIES_IN_FLIGHT = 2;
   /** A batch of proposals stops growing at this size (a larger request goes alone: etcd allows 1.5 MiB). */
   private static final int MAX_ENTRY_BYTES = 1 << 20;
   private static final String META_CLUSTER_ID = "clusterId";
