@@ -133,14 +133,16 @@ public final class DkvServer implements AutoCloseable {
       closer.register(hub); // again: stopping ends the watch streams first, so that gRPC can drain
       endpoint = "http://" + b.host + ":" + grpc.getPort();
       this.raft = raft;
-      raft.publish(Member.newBuilder().setID(ids.memberId()).setName(b.name)
-          .addAllPeerURLs(cluster.advertisePeerUrls())
-          .addAllClientURLs(b.advertiseClientUrls.isEmpty() ? List.of(endpoint) : b.advertiseClientUrls)
-          .build());
       if (((cluster.initialCluster().size() == 1 && !cluster.existing()) || cluster.forceNewCluster())
           && !raft.awaitLeader(cluster.electionTimeout().multipliedBy(5))) {
         log.warn("this single member has not become leader yet");
       }
+      // after a single member leads: its publication then goes straight into its own log (before that, Ratis's
+      // client would try the advertised peer URL, which an embedded server on a free port does not listen on)
+      raft.publish(Member.newBuilder().setID(ids.memberId()).setName(b.name)
+          .addAllPeerURLs(cluster.advertisePeerUrls())
+          .addAllClientURLs(b.advertiseClientUrls.isEmpty() ? List.of(endpoint) : b.advertiseClientUrls)
+          .build());
       if (!b.corruptCheckTime.isZero()) {
         raft.checkHashesEvery(b.corruptCheckTime);
       }

@@ -117,6 +117,7 @@ public final class DkvCluster implements FaultyCluster {
         throw failure[0];
       }
       c.leader();
+      c.awaitPublished(n, Duration.ofSeconds(60));
       return c;
     } catch (IOException | RuntimeException e) {
       c.close();
@@ -332,6 +333,22 @@ public final class DkvCluster implements FaultyCluster {
       }
       return IntStream.range(0, size()).filter(this::isAlive).allMatch(this::hasLeader);
     });
+  }
+
+  /**
+   * Waits until each of the first {@code n} members lists {@code n} members, each with its client URLs: every
+   * member's publication applied everywhere (a member's list is its own), as a started etcd cluster's.
+   */
+  private void awaitPublished(int n, Duration timeout) {
+    Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() ->
+        IntStream.range(0, n).allMatch(i -> {
+          try (Client client = Client.builder().endpoints(endpoint(i)).build()) {
+            var members = client.getClusterClient().listMember().get(5, TimeUnit.SECONDS).getMembers();
+            return members.size() == n && members.stream().noneMatch(m -> m.getClientURIs().isEmpty());
+          } catch (Exception e) {
+            return false;
+          }
+        }));
   }
 
   private boolean hasLeader(int i) {

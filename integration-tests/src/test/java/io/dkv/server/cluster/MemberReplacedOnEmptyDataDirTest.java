@@ -11,9 +11,7 @@ import io.etcd.jetcd.cluster.Member;
 import io.etcd.jetcd.options.GetOption;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -43,14 +41,12 @@ class MemberReplacedOnEmptyDataDirTest {
       }
       long lastRev;
       try (Client c = Client.builder().endpoints(cluster.endpoint(leader)).build()) {
-        for (int batch = 0; batch < WRITES; batch += 25) {
-          List<CompletableFuture<?>> puts = new ArrayList<>();
-          for (int i = batch; i < batch + 25; i++) {
-            int key = i; // a put that timed out on this loaded machine is sent again: the same key and value
-            puts.add(c.getKVClient().put(bs("k/" + key), bs("v" + key))
-                .exceptionallyCompose(e -> c.getKVClient().put(bs("k/" + key), bs("v" + key))));
-          }
-          CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        // one at a time: concurrent puts share log entries (the proposals are batched), and the log must grow
+        // past --snapshot-count entries for the leader to purge what the new member would need
+        for (int key = 0; key < WRITES; key++) {
+          int k = key; // a put that timed out on this loaded machine is sent again: the same key and value
+          c.getKVClient().put(bs("k/" + k), bs("v" + k))
+              .exceptionallyCompose(e -> c.getKVClient().put(bs("k/" + k), bs("v" + k))).get(30, TimeUnit.SECONDS);
         }
         lastRev = c.getKVClient().get(bs("k/0")).get(10, TimeUnit.SECONDS).getHeader().getRevision();
       }
