@@ -55,6 +55,10 @@ public final class DkvServer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(DkvServer.class);
 
+  static {
+    CommonPool.ensureParallel(); // an embedded server: unless the application made the pool already
+  }
+
   /** How the server compacts history by itself, as etcd's --auto-compaction-mode. */
   public enum CompactionMode { PERIODIC, REVISION }
 

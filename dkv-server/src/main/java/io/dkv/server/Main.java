@@ -213,6 +213,7 @@ public final class Main implements Callable<Integer> {
     if (System.getProperty("logback.configurationFile") == null) {
       System.setProperty("logback.configurationFile", "dkv-logback.xml");
     }
+    CommonPool.ensureParallel(); // before anything makes the pool
     System.exit(new CommandLine(new Main()).execute(args));
   }
 }

@@ -196,7 +196,7 @@ final class DkvStateMachine extends BaseStateMachine {
    */
   @Override
   public void reinitialize() throws IOException {
-    SnapshotInfo latest = snapshots.latest();
+    SnapshotInfo latest = snapshots.refresh();
     if (latest == null) {
       throw new IOException("no snapshot to install in " + snapshots.dir());
     }

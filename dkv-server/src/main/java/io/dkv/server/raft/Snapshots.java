@@ -26,9 +26,16 @@ final class Snapshots {
   private static final int KEEP = 2;
 
   private final Path dir;
+  /**
+   * The newest snapshot as last listed. Ratis asks for it on every pass of each log appender and every append
+   * a follower receives; the directory changes only by {@link #take} and by Ratis installing the leader's
+   * snapshot (after which {@link #refresh} runs), so it is listed then, not on each call.
+   */
+  private volatile SnapshotInfo latest;
 
   Snapshots(Path dir) {
     this.dir = dir;
+    refresh();
   }
 
   Path dir() {
@@ -50,13 +57,20 @@ final class Snapshots {
     for (int i = KEEP; i < all.size(); i++) {
       deleteTree(all.get(i));
     }
+    refresh();
   }
 
   /** The newest snapshot, or null if there is none. */
   SnapshotInfo latest() {
+    return latest;
+  }
+
+  /** Lists the directory again (Ratis has put a snapshot from the leader there), and returns the newest. */
+  SnapshotInfo refresh() {
     try {
       List<Path> all = list();
-      return all.isEmpty() ? null : info(all.get(0));
+      latest = all.isEmpty() ? null : info(all.get(0));
+      return latest;
     } catch (IOException e) {
       throw new IllegalStateException("cannot list the snapshots in " + dir, e);
     }
