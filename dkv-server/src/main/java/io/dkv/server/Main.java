@@ -214,6 +214,8 @@ public final class Main implements Callable<Integer> {
       System.setProperty("logback.configurationFile", "dkv-logback.xml");
     }
     CommonPool.ensureParallel(); // before anything makes the pool
+    org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger(); // one log, in one format
+    org.slf4j.bridge.SLF4JBridgeHandler.install();
     System.exit(new CommandLine(new Main()).execute(args));
   }
 }

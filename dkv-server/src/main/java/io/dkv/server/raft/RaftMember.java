@@ -222,7 +222,9 @@ public final class RaftMember implements Proposer {
       server.close();
       throw damaged(raftDir, e);
     }
-    this.peerAddress = server.getServerRpc().getInetSocketAddress();
+    // Ratis reports its listener as the wildcard address; the host is the one it was told to bind, the port its own
+    this.peerAddress = InetSocketAddress.createUnresolved(cfg.listenPeer().getHost(),
+        server.getServerRpc().getInetSocketAddress().getPort());
     clientPeers = new ArrayList<>();
     var current = division().getRaftConf().getAllPeers();
     for (RaftPeer p : current.isEmpty() ? initial : current) {
@@ -284,7 +286,8 @@ public final class RaftMember implements Proposer {
     this.batcher = new Batcher<>(this::proposeEntry, this::answers, proposals, MAX_ENTRIES_IN_FLIGHT,
         MAX_ENTRY_BYTES);
     log.info("member {} ({}) of cluster {}: peers on {}, {} member(s) in its configuration",
-        MemberIds.hex(memberId), cfg.name(), MemberIds.hex(clusterId), peerAddress, current.size());
+        MemberIds.hex(memberId), cfg.name(), MemberIds.hex(clusterId),
+        peerAddress.getHostString() + ":" + peerAddress.getPort(), current.size());
     if (joining) {
       retries.execute(this::admitSelf);
     }
@@ -489,11 +492,6 @@ public final class RaftMember implements Proposer {
   /** The cluster's id (etcd's cluster id). */
   public long clusterId() {
     return clusterId;
-  }
-
-  /** Where the peer listener is bound. */
-  public InetSocketAddress peerAddress() {
-    return peerAddress;
   }
 
   private RaftServer.Division division() {
