@@ -18,17 +18,10 @@ final class FaultSchedule {
   private final Duration hold;
   private final long t0 = System.nanoTime();
   private final List<String> log = new ArrayList<>();
-  private final boolean emptyRestart;
 
   FaultSchedule(FaultyCluster cluster, Duration hold) {
-    this(cluster, hold, true);
-  }
-
-  /** Without {@code emptyRestart}, the schedule leaves out the member replaced on an empty data directory. */
-  FaultSchedule(FaultyCluster cluster, Duration hold, boolean emptyRestart) {
     this.cluster = cluster;
     this.hold = hold;
-    this.emptyRestart = emptyRestart;
   }
 
   List<String> log() {
@@ -66,12 +59,10 @@ final class FaultSchedule {
     cluster.heal();
     recovered("healed");
 
-    if (emptyRestart) {
-      follower = follower();
-      note("m" + follower + " replaced by a member on an empty data directory");
-      cluster.restartEmpty(follower);
-      recovered("m" + follower + " rejoined empty");
-    }
+    follower = follower();
+    note("m" + follower + " replaced by a member on an empty data directory");
+    cluster.restartEmpty(follower);
+    recovered("m" + follower + " rejoined empty");
     steady();
   }
 

@@ -44,11 +44,11 @@ class LinearizabilityTest {
     }
   }
 
-  /** The same on DKV, but a member replaced on an empty data directory (the membership API is not built yet). */
+  /** The same on DKV. */
   @Test
   void dkvUnderFaultsIsLinearizableLosesNothingAndKeepsTheWatchGuarantees() throws Exception {
     try (DkvCluster cluster = DkvCluster.start(3)) {
-      underFaults(cluster, new FaultSchedule(cluster, HOLD, false), "DKV");
+      underFaults(cluster, new FaultSchedule(cluster, HOLD), "DKV");
     }
   }
 
