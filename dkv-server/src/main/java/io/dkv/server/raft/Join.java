@@ -39,8 +39,11 @@ final class Join {
   private static final Logger log = LoggerFactory.getLogger(Join.class);
   private static final RaftPeerId PROBE = RaftPeerId.valueOf("join-probe");
 
-  /** What the running cluster told a joining member. */
-  record Found(long memberId, long clusterId, RaftGroupId groupId, List<RaftPeer> peers) {}
+  /**
+   * What the running cluster told a joining member: its id, the cluster's, the Raft group, the started members'
+   * peers, and whether MemberAdd added it as a learner.
+   */
+  record Found(long memberId, long clusterId, RaftGroupId groupId, List<RaftPeer> peers, boolean learner) {}
 
   private Join() {}
 
@@ -119,7 +122,8 @@ final class Join {
           peers.add(RaftPeer.newBuilder().setId(MemberIds.hex(m.getID())).setAddress(Membership.address(m)).build());
         }
       }
-      return self == null ? null : new Found(self.getID(), list.getHeader().getClusterId(), groupId, peers);
+      return self == null ? null : new Found(self.getID(), list.getHeader().getClusterId(), groupId, peers,
+          self.getIsLearner());
     }
   }
 

@@ -228,7 +228,16 @@ final class Membership implements AutoCloseable {
     return Member.getDefaultInstance();
   }
 
-  /** Brings Ratis's configuration in line with the membership: removed peers out, roles and addresses as recorded. */
+  /**
+   * Brings Ratis's configuration in line with the membership: removed peers out, roles and addresses as recorded,
+   * in one configuration change. A promoted learner moves from the listeners to the servers in that change:
+   * Ratis keeps the peer (it bootstraps only peers in neither list), its log appender and what the leader knows of
+   * its log, and the member's division turns from listener to follower once the new configuration is stable.
+   * Taking it out and adding it back instead (as this did) had the leader drop that appender and start a new one
+   * from index 0, and left the member between the two steps with a configuration without itself, which a
+   * member still catching up could keep: it then stopped applying and, at its first election timeout, closed
+   * its division (NOT_IN_CONF).
+   */
   void reconcile() {
     RaftConfiguration conf = raft.division().getRaftConf();
     List<RaftPeer> servers = new ArrayList<>();
@@ -236,7 +245,6 @@ final class Membership implements AutoCloseable {
     List<RaftPeer> all = new ArrayList<>(conf.getCurrentPeers());
     all.addAll(conf.getCurrentPeers(RaftPeerRole.LISTENER));
     boolean changed = false;
-    List<RaftPeer> promoted = new ArrayList<>();
     for (RaftPeer p : all) {
       boolean wasListener = conf.getPeer(p.getId(), RaftPeerRole.LISTENER) != null;
       long id = id(p);
@@ -250,19 +258,7 @@ final class Membership implements AutoCloseable {
       RaftPeer want = RaftPeer.newBuilder(p).setAddress(address)
           .setStartupRole(listener ? RaftPeerRole.LISTENER : RaftPeerRole.FOLLOWER).build();
       changed |= listener != wasListener || !Objects.equals(address, p.getAddress());
-      if (wasListener && !listener) {
-        promoted.add(want);
-      } else {
-        (listener ? listeners : servers).add(want);
-      }
-    }
-    if (!promoted.isEmpty()) {
-      // Ratis catches a peer up (and lets it run as a follower) only when it enters the configuration as a new
-      // one, and it never marks a listener caught up: a promoted learner leaves and enters again as a follower
-      change(conf, servers, listeners);
-      conf = raft.division().getRaftConf();
-      servers.addAll(promoted);
-      changed = true;
+      (listener ? listeners : servers).add(want);
     }
     if (changed) {
       change(conf, servers, listeners);

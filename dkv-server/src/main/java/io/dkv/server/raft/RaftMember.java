@@ -56,6 +56,7 @@ import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.protocol.TransferLeadershipRequest;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -174,16 +175,31 @@ public final class RaftMember implements Proposer {
 
     this.joining = fresh && cfg.existing();
     List<RaftPeer> initial = new ArrayList<>();
+    boolean joiningAsLearner = false;
     if (joining) {
-      initial.addAll(Join.lookup(cfg, JOIN_TIMEOUT).peers());
+      Join.Found found = Join.lookup(cfg, JOIN_TIMEOUT);
+      initial.addAll(found.peers());
+      joiningAsLearner = found.learner();
     } else {
       for (Map.Entry<String, List<String>> m : cfg.initialCluster().entrySet()) {
         initial.add(peer(cfg.memberId(m.getKey()), m.getValue().get(0)));
       }
     }
-    // a member joining a running cluster starts without a configuration and waits to be added; a member with
-    // a log takes its configuration from the log, whatever the flags say (as etcd)
+    // a member joining a running cluster as a voter starts without a configuration and waits to be added; a
+    // member with a log takes its configuration from the log, whatever the flags say (as etcd)
     List<RaftPeer> peers = fresh && !cfg.existing() ? initial : List.of();
+    if (joiningAsLearner) {
+      // A learner joins as what it is in Ratis, a listener, in a configuration of its own until the leader's
+      // reaches it (index -1: any entry of the leader's log replaces it). Ratis then runs its division (as it
+      // runs a listener restarted on its log): one started outside any configuration stays "starting" until
+      // the leader counts it caught up, which Ratis never does for a listener, so that after its promotion (one
+      // configuration change, listener to follower: Membership#reconcile) it could neither vote nor stand for
+      // election.
+      List<RaftPeer> withSelf = new ArrayList<>(initial);
+      withSelf.add(RaftPeer.newBuilder(peer(memberId, cfg.advertisePeerUrls().get(0)))
+          .setStartupRole(RaftPeerRole.LISTENER).build());
+      peers = withSelf;
+    }
     RaftGroup group = RaftGroup.valueOf(groupId, peers);
     RaftProperties props = properties(cfg, raftDir);
     this.stateMachine = new DkvStateMachine(backend, store, new Applier(store, leases, alarms), members,
@@ -715,7 +731,10 @@ public final class RaftMember implements Proposer {
    * Ratis's configuration, until it is there.
    */
   private void admitSelf() {
-    if (closed || division().getRaftConf().getPeer(selfId, RaftPeerRole.FOLLOWER, RaftPeerRole.LISTENER) != null) {
+    RaftConfiguration conf = division().getRaftConf();
+    // a learner's own configuration (index -1) names it; only one from the leader's log counts
+    if (closed || conf.getLogEntryIndex() >= 0
+        && conf.getPeer(selfId, RaftPeerRole.FOLLOWER, RaftPeerRole.LISTENER) != null) {
       return;
     }
     Message m = message(Commands.encode(Member.newBuilder().setID(memberId).build()));
