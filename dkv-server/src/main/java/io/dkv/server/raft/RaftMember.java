@@ -120,6 +120,9 @@ public final class RaftMember implements Proposer {
   private final Rounds<Void> readRounds;
   private final Batcher<RaftClientReply> batcher;
   private volatile boolean closed;
+  /** Completes once this member applied its own removal and it is time to stop ({@link #removed()}). */
+  private final CompletableFuture<Void> removed = new CompletableFuture<>();
+  private final java.util.concurrent.atomic.AtomicBoolean removalSeen = new java.util.concurrent.atomic.AtomicBoolean();
   private final MvccStore store;
   private volatile CorruptionCheck corruptionCheck;
   /** Answers the other members' HashKV requests (a scan of the whole store) off Ratis's threads. */
@@ -173,6 +176,12 @@ public final class RaftMember implements Proposer {
     this.selfId = RaftPeerId.valueOf(MemberIds.hex(memberId));
     this.requestTimeout = requestTimeout(cfg);
     this.members = Members.load(backend);
+    if (members.isRemoved(memberId)) {
+      // it applied its own removal before it stopped: as etcd's, it stops again
+      log.warn("member {} of cluster {}: {}; the data-dir used by this member must be removed",
+          MemberIds.hex(memberId), MemberIds.hex(clusterId), io.dkv.server.MemberRemovedException.MESSAGE);
+      throw new io.dkv.server.MemberRemovedException(MemberIds.hex(memberId));
+    }
 
     this.joining = fresh && cfg.existing();
     List<RaftPeer> initial = new ArrayList<>();
@@ -268,6 +277,7 @@ public final class RaftMember implements Proposer {
       }
     }, members, java.time.Clock.systemUTC());
     stateMachine.answerLeaderQueries(this::answerQuery);
+    stateMachine.onMemberRemoved(this::checkRemoved);
     this.readRounds = new Rounds<>(this::readIndexRound, retries);
     this.batcher = new Batcher<>(this::proposeEntry, this::answers, proposals, MAX_ENTRIES_IN_FLIGHT,
         MAX_ENTRY_BYTES);
@@ -759,6 +769,47 @@ public final class RaftMember implements Proposer {
 
   private List<RaftPeer> clientPeers() {
     return clientPeers;
+  }
+
+  /**
+   * Completes once this member has applied its own removal from the cluster (etcd's MemberRemove, or a leader's
+   * snapshot without it) and should stop, as etcd's removed member stops: at once on a follower; on the leader
+   * that removed itself, once Ratis's configuration no longer holds it (it handed the leadership on), at the
+   * latest after the request timeout.
+   */
+  public CompletableFuture<Void> removed() {
+    return removed.copy();
+  }
+
+  /** After an entry removed a member (on the applier thread): whether it was this one. */
+  private void checkRemoved() {
+    if (closed || !members.isRemoved(memberId) || !removalSeen.compareAndSet(false, true)) {
+      return;
+    }
+    log.warn("member {} of cluster {}: {}; the data-dir used by this member must be removed",
+        MemberIds.hex(memberId), MemberIds.hex(clusterId), io.dkv.server.MemberRemovedException.MESSAGE);
+    long deadline = System.nanoTime() + requestTimeout.toNanos();
+    retries.execute(() -> stopOnceRemoved(deadline));
+  }
+
+  private void stopOnceRemoved(long deadline) {
+    if (closed) {
+      return;
+    }
+    boolean stillInConfiguration;
+    boolean leading;
+    try {
+      stillInConfiguration = division().getRaftConf().getPeer(selfId, RaftPeerRole.FOLLOWER) != null;
+      leading = isLeader();
+    } catch (RuntimeException e) {
+      stillInConfiguration = false; // the Raft group is gone here
+      leading = false;
+    }
+    if (!leading || !stillInConfiguration || System.nanoTime() > deadline) {
+      removed.complete(null);
+    } else {
+      retries.schedule(() -> stopOnceRemoved(deadline), 100, TimeUnit.MILLISECONDS);
+    }
   }
 
   /** How many times a leader became known to this member. */
