@@ -9,6 +9,7 @@ import io.dkv.server.concurrency.CommitFeed;
 import io.dkv.server.concurrency.Locks;
 import io.dkv.server.lease.Lessor;
 import io.dkv.server.raft.ClusterConfig;
+import io.dkv.server.raft.MemberRemovedException;
 import io.dkv.server.raft.RaftMember;
 import io.dkv.server.mvcc.MvccStore;
 import io.dkv.server.storage.Backend;
@@ -376,8 +377,9 @@ public final class DkvServer implements AutoCloseable {
 
   /**
    * Completes once this member was removed from its cluster (etcd's MemberRemove) and the server, which then
-   * stops by itself as etcd's removed member does ({@value MemberRemovedException#MESSAGE}), has closed. Its data
-   * directory must not be used again: a server started on it throws {@link MemberRemovedException}.
+   * stops by itself as etcd's removed member does ({@code the member has been permanently removed from the
+   * cluster}), has closed. Its data directory must not be used again: {@link Builder#start()} on it throws an
+   * {@link IOException} with that message.
    */
   public CompletableFuture<Void> removedFromCluster() {
     return removedFromCluster.copy();

@@ -1,5 +1,6 @@
 package io.dkv.server;
 
+import io.dkv.server.raft.MemberRemovedException;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;

@@ -179,8 +179,8 @@ public final class RaftMember implements Proposer {
     if (members.isRemoved(memberId)) {
       // it applied its own removal before it stopped: as etcd's, it stops again
       log.warn("member {} of cluster {}: {}; the data-dir used by this member must be removed",
-          MemberIds.hex(memberId), MemberIds.hex(clusterId), io.dkv.server.MemberRemovedException.MESSAGE);
-      throw new io.dkv.server.MemberRemovedException(MemberIds.hex(memberId));
+          MemberIds.hex(memberId), MemberIds.hex(clusterId), MemberRemovedException.MESSAGE);
+      throw new MemberRemovedException(MemberIds.hex(memberId));
     }
 
     this.joining = fresh && cfg.existing();
@@ -787,7 +787,7 @@ public final class RaftMember implements Proposer {
       return;
     }
     log.warn("member {} of cluster {}: {}; the data-dir used by this member must be removed",
-        MemberIds.hex(memberId), MemberIds.hex(clusterId), io.dkv.server.MemberRemovedException.MESSAGE);
+        MemberIds.hex(memberId), MemberIds.hex(clusterId), MemberRemovedException.MESSAGE);
     long deadline = System.nanoTime() + requestTimeout.toNanos();
     retries.execute(() -> stopOnceRemoved(deadline));
   }

@@ -18,12 +18,13 @@ import org.slf4j.LoggerFactory;
  * <p>Ratis's ordered client keeps one sliding window of requests per target; when a request in it runs out of
  * retries (a member paused longer than its retry policy lasts, while the leadership moved), Ratis fails the
  * window, and from then on every request sent through that client fails at once with {@link
- * AlreadyClosedException} ({@code SlidingWindow$Client ... is closed}): the client never recovers. Here such a
- * client is swapped for a new one (the old one closed), and the request is sent once more on the new one if it
- * was not sent at all: Ratis fails a request on a closed window before it returns its future, so a request whose
- * future has already failed with {@link AlreadyClosedException} when the call returns never left this member. A
- * request that may have been sent (failed later) is sent again only if the caller says it is idempotent (a read):
- * a write sent twice through two clients would be applied twice (Ratis's retry cache is per client).
+ * AlreadyClosedException} ({@code SlidingWindow$Client ... is closed}; Ratis 3.3 fails the request that ran out
+ * of retries with it too): the client never recovers. Here such a client is swapped for a new one (the old one
+ * closed), and the request is sent once more on the new one if it was not sent at all: a request made on a client
+ * already seen closed, whose future has failed with {@link AlreadyClosedException} by the time the call returns,
+ * was refused by the closed window and never left this member. A request that may have been sent (it failed
+ * later, or it is the one that closed the window) is sent again only if the caller says it is idempotent (a
+ * read): a write sent twice through two clients would be applied twice (Ratis's retry cache is per client).
  */
 final class ReplaceableClient implements AutoCloseable {
 
@@ -35,6 +36,8 @@ final class ReplaceableClient implements AutoCloseable {
   private final Executor executor;
   private final AtomicLong replacements = new AtomicLong();
   private RaftClient current;
+  /** The last client seen closed (set on the thread that saw it, before it is replaced). */
+  private volatile RaftClient broken;
   private boolean closed;
 
   ReplaceableClient(String name, Supplier<RaftClient> factory, Executor executor) {
@@ -60,11 +63,14 @@ final class ReplaceableClient implements AutoCloseable {
    */
   <T> CompletableFuture<T> send(Function<RaftClient, CompletableFuture<T>> call, boolean idempotent) {
     RaftClient used = get();
+    boolean seenClosed = used == broken;
     CompletableFuture<T> first = invoke(call, used);
     if (first.isCompletedExceptionally() && isClosed(failureOf(first))) {
-      // failed before it returned: the request never left this member
+      broken = used;
+      // failed before it returned, on a client already seen closed: refused by the closed window, never sent
+      // (otherwise it may be the request that ran out of retries, and closed the window, before the call returned)
       RaftClient fresh = replace(used);
-      return fresh == null ? first : invoke(call, fresh);
+      return fresh == null || !(seenClosed || idempotent) ? first : invoke(call, fresh);
     }
     CompletableFuture<T> result = new CompletableFuture<>();
     first.whenComplete((r, e) -> {
@@ -73,6 +79,7 @@ final class ReplaceableClient implements AutoCloseable {
       } else if (!isClosed(e)) {
         result.completeExceptionally(e);
       } else {
+        broken = used; // at once: a request made from now on knows that the window refused it
         try {
           executor.execute(() -> {
             RaftClient fresh = replace(used);

@@ -124,9 +124,7 @@ class ReplaceableClientTest {
   void aRatisClientWhoseRequestRanOutOfRetriesFailsEveryLaterRequestAtOnce() throws Exception {
     // the premise, Ratis's behaviour: the defect DKV met after a member was paused
     try (RaftClient c = client(dead)) {
-      CompletableFuture<RaftClientReply> first = c.async().send(write());
-      assertFalse(first.isDone(), "sent");
-      failure(first); // out of retries (Ratis 3.3 fails it as closed too, wrapping the retry failure)
+      failure(c.async().send(write())); // out of retries (Ratis 3.3 fails it as closed too, wrapping the retry failure)
       CompletableFuture<RaftClientReply> second = c.async().send(write());
       assertTrue(second.isCompletedExceptionally(), "failed before send returned");
       assertTrue(ReplaceableClient.isClosed(failure(second)), "second: " + failure(second));
@@ -137,24 +135,28 @@ class ReplaceableClientTest {
   @Test
   void aClosedClientIsReplacedAndTheRequestNotSentGoesOnTheNewOne() throws Exception {
     AtomicInteger built = new AtomicInteger();
-    List<RaftClient> clients = new java.util.concurrent.CopyOnWriteArrayList<>();
-    ReplaceableClient c = new ReplaceableClient("test", () -> {
-      RaftClient next = client(built.getAndIncrement() == 0 ? dead : live);
-      clients.add(next);
-      return next;
-    }, executor);
+    java.util.Queue<Runnable> later = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    ReplaceableClient c = new ReplaceableClient("test", () -> client(built.getAndIncrement() == 0 ? dead : live),
+        later::add); // what the wrapper hands its executor runs when the test says so
     try {
-      // the first client's request runs out of retries, outside the wrapper: its window is closed
-      failure(clients.get(0).async().send(write()));
+      // the first client's write runs out of retries and closes its window; its replacement waits on the executor
+      CompletableFuture<RaftClientReply> first = c.send(r -> r.async().send(write()), false);
+      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> !later.isEmpty());
       assertEquals(1, built.get());
 
-      // a write through it fails before it is sent, so it goes on a new client
+      // a write meanwhile, on the client seen closed: refused by the closed window, never sent, so it goes on a
+      // new client
       RaftClientReply reply = c.send(r -> r.async().send(write()), false).get(20, TimeUnit.SECONDS);
       assertTrue(reply.isSuccess(), reply.toString());
       assertEquals("1", reply.getMessage().getContent().toStringUtf8());
       assertEquals(2, built.get());
       assertEquals(1, c.replacements());
-      assertTrue(clients.get(1) == c.get(), "the new client is in use");
+
+      // the first write may have been sent: it fails, and is not sent again
+      later.forEach(Runnable::run);
+      assertTrue(ReplaceableClient.isClosed(failure(first)));
+      assertEquals(1, applied.get(), "the first write was not sent again");
+      assertEquals(1, c.replacements(), "replaced once");
 
       RaftClientReply again = c.send(r -> r.async().send(write()), false).get(20, TimeUnit.SECONDS);
       assertEquals("2", again.getMessage().getContent().toStringUtf8());

@@ -1,4 +1,4 @@
-package io.dkv.server;
+package io.dkv.server.raft;
 
 import java.io.IOException;
 
