@@ -9,6 +9,7 @@ import io.dkv.server.concurrency.CommitFeed;
 import io.dkv.server.concurrency.Locks;
 import io.dkv.server.lease.Lessor;
 import io.dkv.server.raft.ClusterConfig;
+import io.dkv.server.raft.MemberRemovedException;
 import io.dkv.server.raft.RaftMember;
 import io.dkv.server.mvcc.MvccStore;
 import io.dkv.server.storage.Backend;
@@ -70,6 +71,7 @@ public final class DkvServer implements AutoCloseable {
   /** Set once the store is open: any alarm raised makes /health unhealthy, as etcd's. */
   private volatile AlarmStore alarms;
   private RaftMember raft;
+  private final CompletableFuture<Void> removedFromCluster = new CompletableFuture<>();
 
   /**
    * Starts in an order that fails early and unwinds completely: the listen addresses are checked (the metrics
@@ -114,6 +116,15 @@ public final class DkvServer implements AutoCloseable {
             hub.resync();
           }));
       raftRef.set(raft);
+      raft.removed().thenRun(() -> {
+        // not on the thread that reported it (Ratis's applier, which closing the member waits for)
+        Thread t = new Thread(() -> {
+          log.warn("stopping: {}", MemberRemovedException.MESSAGE);
+          close();
+          removedFromCluster.complete(null);
+        }, "dkv-removed");
+        t.start();
+      });
       raft.onLeadership(() -> leases.promote(cluster.electionTimeout()), leader -> leaderChanged(leader, ids));
 
       closer.register(leases).start(raft);
@@ -362,6 +373,16 @@ public final class DkvServer implements AutoCloseable {
   /** The port of the metrics and health listener, or -1 when there is none. */
   public int metricsPort() {
     return metrics == null ? -1 : metrics.port();
+  }
+
+  /**
+   * Completes once this member was removed from its cluster (etcd's MemberRemove) and the server, which then
+   * stops by itself as etcd's removed member does ({@code the member has been permanently removed from the
+   * cluster}), has closed. Its data directory must not be used again: {@link Builder#start()} on it throws an
+   * {@link IOException} with that message.
+   */
+  public CompletableFuture<Void> removedFromCluster() {
+    return removedFromCluster.copy();
   }
 
   /** Blocks until the server has shut down. */

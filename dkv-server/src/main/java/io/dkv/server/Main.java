@@ -1,5 +1,6 @@
 package io.dkv.server;
 
+import io.dkv.server.raft.MemberRemovedException;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -19,6 +20,11 @@ import sun.misc.Signal;
     description = "A durable, revisioned key-value server speaking the etcd v3 API.")
 public final class Main implements Callable<Integer> {
 
+  /**
+   * The exit code of a member removed from its cluster (it stops by itself, or refuses to start on its old data
+   * directory): 0, as etcd's, which exits 0 once its server stopped.
+   */
+  static final int EXIT_REMOVED = 0;
   /** The exit code when the server cannot start (a busy port, an unusable data directory). */
   static final int EXIT_START_FAILED = 1;
 
@@ -176,6 +182,9 @@ public final class Main implements Callable<Integer> {
     DkvServer server;
     try {
       server = b.start();
+    } catch (MemberRemovedException e) {
+      spec.commandLine().getErr().println(spec.name() + ": " + e.getMessage());
+      return EXIT_REMOVED;
     } catch (IOException e) {
       // what a user meets (a busy port, an unusable or locked data directory), named in one line
       return startFailed(e.getMessage(), e);
@@ -196,8 +205,14 @@ public final class Main implements Callable<Integer> {
       }
     }
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "dkv-shutdown")); // any other way out
+    server.removedFromCluster().thenRun(stop::countDown); // the server closed itself: removed
     stop.await();
     server.close(); // idempotent: the shutdown hook's close then returns at once
+    if (server.removedFromCluster().isDone()) {
+      spec.commandLine().getErr().println(spec.name() + ": " + MemberRemovedException.MESSAGE
+          + "; the data-dir used by this member must be removed");
+      return EXIT_REMOVED;
+    }
     return 0;
   }
 

@@ -153,47 +153,75 @@ public final class Lessor implements LeaseState, AutoCloseable {
     log.info("leading: {} leases renewed for their TTL plus {} ms", leases.size(), extend.toMillis());
   }
 
-  /** Proposes a revoke for every lease past its deadline (only on the leader); returns how many. */
+  /**
+   * Proposes a revoke for every lease past its deadline (only on the leader); returns how many. The leadership is
+   * confirmed first (a read barrier: ReadIndex, a round with a quorum): a leader paused (SIGSTOP) while another
+   * was elected still believes it leads when it resumes, and its leases' deadlines passed while the keep-alives
+   * went to the new leader; its revokes, forwarded to the new leader, would revoke live leases.
+   */
   int expire() {
-    int n = 0;
     if (!proposer.isLeader()) {
       return 0;
     }
+    List<Lease> due = new java.util.ArrayList<>();
+    List<Long> deadlines = new java.util.ArrayList<>();
     try {
-      for (ExpiryQueue.Due due : queue.pollDue(clock.getAsLong())) {
-        Lease lease = leases.get(due.id());
+      for (ExpiryQueue.Due d : queue.pollDue(clock.getAsLong())) {
+        Lease lease = leases.get(d.id());
         if (lease == null) {
           continue;
         }
         synchronized (lease) {
-          if (lease.deadline != due.deadline() || lease.revoking) {
+          if (lease.deadline != d.deadline() || lease.revoking) {
             continue; // renewed since, or already being revoked
           }
           lease.revoking = true;
         }
-        n++;
-        proposer.propose(LeaseRevokeRequest.newBuilder().setID(lease.id).build()).whenComplete((r, err) -> {
-          Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-          if (cause instanceof EtcdException e && e.error() == EtcdError.STOPPED) {
-            return;
-          }
-          if (cause != null && !(cause instanceof EtcdException e && e.error() == EtcdError.LEASE_NOT_FOUND)) {
-            if (cause instanceof EtcdException e && e.error() == EtcdError.CORRUPT) {
-              log.debug("revoking expired lease {} refused while the CORRUPT alarm is raised; retrying", lease.id);
-            } else {
-              log.warn("revoking expired lease {} failed; retrying", lease.id, cause);
-            }
-            synchronized (lease) {
-              lease.revoking = false;
-            }
-            queue.add(lease.id, due.deadline());
-          }
-        });
+        due.add(lease);
+        deadlines.add(d.deadline());
       }
     } catch (RuntimeException e) {
       log.error("lease expiry check failed", e);
     }
-    return n;
+    if (due.isEmpty()) {
+      return 0;
+    }
+    Proposer p = proposer;
+    p.readBarrier().whenComplete((v, e) -> {
+      boolean leading = e == null && p.isLeader();
+      for (int i = 0; i < due.size(); i++) {
+        if (leading) {
+          revoke(p, due.get(i), deadlines.get(i));
+        } else {
+          retryLater(due.get(i), deadlines.get(i)); // the next check asks again, if this member still leads
+        }
+      }
+    });
+    return due.size();
+  }
+
+  private void revoke(Proposer p, Lease lease, long deadline) {
+    p.propose(LeaseRevokeRequest.newBuilder().setID(lease.id).build()).whenComplete((r, err) -> {
+      Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+      if (cause instanceof EtcdException e && e.error() == EtcdError.STOPPED) {
+        return;
+      }
+      if (cause != null && !(cause instanceof EtcdException e && e.error() == EtcdError.LEASE_NOT_FOUND)) {
+        if (cause instanceof EtcdException e && e.error() == EtcdError.CORRUPT) {
+          log.debug("revoking expired lease {} refused while the CORRUPT alarm is raised; retrying", lease.id);
+        } else {
+          log.warn("revoking expired lease {} failed; retrying", lease.id, cause);
+        }
+        retryLater(lease, deadline);
+      }
+    });
+  }
+
+  private void retryLater(Lease lease, long deadline) {
+    synchronized (lease) {
+      lease.revoking = false;
+    }
+    queue.add(lease.id, deadline);
   }
 
   // --- LeaseState: writer thread ---

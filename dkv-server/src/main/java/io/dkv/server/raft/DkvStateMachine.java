@@ -64,6 +64,9 @@ final class DkvStateMachine extends BaseStateMachine {
   private final io.dkv.server.storage.Backend backend;
   private final Applier applier;
   private final Members members;
+  private volatile Runnable memberRemoved = () -> {};
+  /** An entry being applied removed a member (the applier thread's only). */
+  private boolean removing;
   private final Consumer<List<Event>> committed;
   private final AppliedIndex applied;
   private final ExecutorService compactor;
@@ -108,6 +111,14 @@ final class DkvStateMachine extends BaseStateMachine {
 
   private volatile StateReplaced onReplaced = () -> { };
   private volatile Snapshots snapshots;
+
+  /**
+   * Runs {@code r} (on the applier thread) after an applied entry removed a member, durably, and after a
+   * leader's snapshot replaced the membership.
+   */
+  void onMemberRemoved(Runnable r) {
+    this.memberRemoved = r;
+  }
 
   void onStateReplaced(StateReplaced r) {
     this.onReplaced = r;
@@ -224,6 +235,7 @@ final class DkvStateMachine extends BaseStateMachine {
     members.reload();
     onReplaced.replaced();
     applied.advance(snapshot.getIndex());
+    memberRemoved.run();
   }
 
   @Override
@@ -255,6 +267,10 @@ final class DkvStateMachine extends BaseStateMachine {
       committed.accept(events);
     }
     applied.advance(index);
+    if (removing) {
+      removing = false;
+      memberRemoved.run();
+    }
     return answer;
   }
 
@@ -265,6 +281,7 @@ final class DkvStateMachine extends BaseStateMachine {
     }
     if (MembershipLog.isMembership(command)) {
       EtcdError refused = MembershipLog.apply(command, members, store.batch());
+      removing |= refused == null && command instanceof io.etcd.jetcd.api.MemberRemoveRequest;
       return CompletableFuture.completedFuture(refused == null ? Message.EMPTY
           : message(Commands.encodeError(refused)));
     }

@@ -90,8 +90,10 @@ public final class RaftMember implements Proposer {
   private final long clusterId;
   private final DkvStateMachine stateMachine;
   private final Members members;
-  private final RaftClient client;
-  private final RaftClient adminClient;
+  /** Writes sent to the leader from a follower, and queries asked of the leader. */
+  private final ReplaceableClient client;
+  /** Membership requests forwarded to the leader, and a joining member's request to be admitted. */
+  private final ReplaceableClient adminClient;
   private final Membership membership;
   private final boolean joining;
   private volatile java.util.function.Function<com.google.protobuf.Message, com.google.protobuf.Message> leaderQueries;
@@ -119,6 +121,9 @@ public final class RaftMember implements Proposer {
   private final Rounds<Void> readRounds;
   private final Batcher<RaftClientReply> batcher;
   private volatile boolean closed;
+  /** Completes once this member applied its own removal and it is time to stop ({@link #removed()}). */
+  private final CompletableFuture<Void> removed = new CompletableFuture<>();
+  private final java.util.concurrent.atomic.AtomicBoolean removalSeen = new java.util.concurrent.atomic.AtomicBoolean();
   private final MvccStore store;
   private volatile CorruptionCheck corruptionCheck;
   /** Answers the other members' HashKV requests (a scan of the whole store) off Ratis's threads. */
@@ -172,6 +177,12 @@ public final class RaftMember implements Proposer {
     this.selfId = RaftPeerId.valueOf(MemberIds.hex(memberId));
     this.requestTimeout = requestTimeout(cfg);
     this.members = Members.load(backend);
+    if (members.isRemoved(memberId)) {
+      // it applied its own removal before it stopped: as etcd's, it stops again
+      log.warn("member {} of cluster {}: {}; the data-dir used by this member must be removed",
+          MemberIds.hex(memberId), MemberIds.hex(clusterId), MemberRemovedException.MESSAGE);
+      throw new MemberRemovedException(MemberIds.hex(memberId));
+    }
 
     this.joining = fresh && cfg.existing();
     List<RaftPeer> initial = new ArrayList<>();
@@ -248,24 +259,15 @@ public final class RaftMember implements Proposer {
           ? RaftPeer.newBuilder(p).setAddress(peerAddress.getHostString() + ":" + peerAddress.getPort()).build()
           : p);
     }
-    RaftProperties clientProps = new RaftProperties();
-    RaftClientConfigKeys.Rpc.setRequestTimeout(clientProps, TimeDuration.valueOf(3, TimeUnit.SECONDS));
-    this.client = RaftClient.newBuilder()
-        .setProperties(clientProps)
-        .setRaftGroup(RaftGroup.valueOf(groupId, clientPeers))
-        .setLeaderId(null)
-        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-            (int) Math.max(1, requestTimeout.toMillis() / 100), TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
-        .build();
-    // membership requests forwarded to the leader may wait for Ratis to catch a new peer up: longer, no retry
-    RaftProperties adminProps = new RaftProperties();
-    RaftClientConfigKeys.Rpc.setRequestTimeout(adminProps, TimeDuration.valueOf(MEMBERSHIP_TIMEOUT.toMillis(),
-        TimeUnit.MILLISECONDS));
-    this.adminClient = RaftClient.newBuilder()
-        .setProperties(adminProps)
-        .setRaftGroup(RaftGroup.valueOf(groupId, clientPeers))
-        .setRetryPolicy(RetryPolicies.noRetry())
-        .build();
+    this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "dkv-raft-calls");
+      t.setDaemon(true);
+      return t;
+    });
+    // a Ratis client whose request ran out of retries is closed for good: replaced then (ReplaceableClient);
+    // a write is retried on the sender's thread, as every write is sent
+    this.client = new ReplaceableClient("client", this::newClient, proposals);
+    this.adminClient = new ReplaceableClient("admin client", this::newAdminClient, retries);
     this.membership = new Membership(new Membership.Raft() {
       @Override
       public RaftServer.Division division() {
@@ -293,11 +295,7 @@ public final class RaftMember implements Proposer {
       }
     }, members, java.time.Clock.systemUTC());
     stateMachine.answerLeaderQueries(this::answerQuery);
-    this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "dkv-raft-calls");
-      t.setDaemon(true);
-      return t;
-    });
+    stateMachine.onMemberRemoved(this::checkRemoved);
     this.readRounds = new Rounds<>(this::readIndexRound, retries);
     this.batcher = new Batcher<>(this::proposeEntry, this::answers, proposals, MAX_ENTRIES_IN_FLIGHT,
         MAX_ENTRY_BYTES);
@@ -307,6 +305,31 @@ public final class RaftMember implements Proposer {
     if (joining) {
       retries.execute(this::admitSelf);
     }
+  }
+
+  /** The client writes and leader queries go through: retries within the request timeout. */
+  private RaftClient newClient() {
+    RaftProperties clientProps = new RaftProperties();
+    RaftClientConfigKeys.Rpc.setRequestTimeout(clientProps, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+    return RaftClient.newBuilder()
+        .setProperties(clientProps)
+        .setRaftGroup(RaftGroup.valueOf(groupId, clientPeers))
+        .setLeaderId(null)
+        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+            (int) Math.max(1, requestTimeout.toMillis() / 100), TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+        .build();
+  }
+
+  /** Membership requests forwarded to the leader may wait for Ratis to catch a new peer up: longer, no retry. */
+  private RaftClient newAdminClient() {
+    RaftProperties adminProps = new RaftProperties();
+    RaftClientConfigKeys.Rpc.setRequestTimeout(adminProps, TimeDuration.valueOf(MEMBERSHIP_TIMEOUT.toMillis(),
+        TimeUnit.MILLISECONDS));
+    return RaftClient.newBuilder()
+        .setProperties(adminProps)
+        .setRaftGroup(RaftGroup.valueOf(groupId, clientPeers))
+        .setRetryPolicy(RetryPolicies.noRetry())
+        .build();
   }
 
   /**
@@ -738,10 +761,11 @@ public final class RaftMember implements Proposer {
       return;
     }
     Message m = message(Commands.encode(Member.newBuilder().setID(memberId).build()));
-    List<RaftPeer> peers = new ArrayList<>(adminClient.getGroupId() == null ? List.of() : clientPeers());
-    CompletableFuture<RaftClientReply> sent = peers.isEmpty() ? CompletableFuture.failedFuture(
-        new IOException("no peer to ask")) : adminClient.async().sendStaleRead(m, 0,
-            peers.get((int) (callIds.incrementAndGet() % peers.size())).getId());
+    List<RaftPeer> peers = new ArrayList<>(clientPeers());
+    RaftPeerId ask = peers.isEmpty() ? null : peers.get((int) (callIds.incrementAndGet() % peers.size())).getId();
+    // asked again and again until admitted: a request sent twice does no harm
+    CompletableFuture<RaftClientReply> sent = ask == null ? CompletableFuture.failedFuture(
+        new IOException("no peer to ask")) : adminClient.send(c -> c.async().sendStaleRead(m, 0, ask), true);
     sent.whenComplete((reply, e) -> {
       if (closed) {
         return;
@@ -762,6 +786,47 @@ public final class RaftMember implements Proposer {
 
   private List<RaftPeer> clientPeers() {
     return clientPeers;
+  }
+
+  /**
+   * Completes once this member has applied its own removal from the cluster (etcd's MemberRemove, or a leader's
+   * snapshot without it) and should stop, as etcd's removed member stops: at once on a follower; on the leader
+   * that removed itself, once Ratis's configuration no longer holds it (it handed the leadership on), at the
+   * latest after the request timeout.
+   */
+  public CompletableFuture<Void> removed() {
+    return removed.copy();
+  }
+
+  /** After an entry removed a member (on the applier thread): whether it was this one. */
+  private void checkRemoved() {
+    if (closed || !members.isRemoved(memberId) || !removalSeen.compareAndSet(false, true)) {
+      return;
+    }
+    log.warn("member {} of cluster {}: {}; the data-dir used by this member must be removed",
+        MemberIds.hex(memberId), MemberIds.hex(clusterId), MemberRemovedException.MESSAGE);
+    long deadline = System.nanoTime() + requestTimeout.toNanos();
+    retries.execute(() -> stopOnceRemoved(deadline));
+  }
+
+  private void stopOnceRemoved(long deadline) {
+    if (closed) {
+      return;
+    }
+    boolean stillInConfiguration;
+    boolean leading;
+    try {
+      stillInConfiguration = division().getRaftConf().getPeer(selfId, RaftPeerRole.FOLLOWER) != null;
+      leading = isLeader();
+    } catch (RuntimeException e) {
+      stillInConfiguration = false; // the Raft group is gone here
+      leading = false;
+    }
+    if (!leading || !stillInConfiguration || System.nanoTime() > deadline) {
+      removed.complete(null);
+    } else {
+      retries.schedule(() -> stopOnceRemoved(deadline), 100, TimeUnit.MILLISECONDS);
+    }
   }
 
   /** How many times a leader became known to this member. */
@@ -813,11 +878,14 @@ public final class RaftMember implements Proposer {
     CompletableFuture<RaftClientReply> sent;
     RaftServer.Division d = division();
     if (d.getInfo().isLeader() && d.getInfo().isLeaderReady()) {
+      // no longer the leader: sent to the new one through the client, from the sender's thread as every write
+      // (not from the Ratis thread that replied, which Ratis's client may block)
       sent = submit(request(m, RaftClientRequest.writeRequestType()))
-          .thenCompose(reply -> reply.getNotLeaderException() != null || reply.getLeaderNotReadyException() != null
-              ? client.async().send(m) : CompletableFuture.completedFuture(reply));
+          .thenComposeAsync(reply -> reply.getNotLeaderException() != null
+              || reply.getLeaderNotReadyException() != null ? sendWrite(m) : CompletableFuture.completedFuture(reply),
+              proposals);
     } else {
-      sent = client.async().send(m);
+      sent = sendWrite(m);
     }
     return bounded(sent).thenApply(reply -> {
       if (!reply.isSuccess()) {
@@ -825,6 +893,11 @@ public final class RaftMember implements Proposer {
       }
       return reply;
     });
+  }
+
+  /** A write sent to the leader through the client (on the sender's thread): never sent twice. */
+  private CompletableFuture<RaftClientReply> sendWrite(Message m) {
+    return client.send(c -> c.async().send(m), false);
   }
 
   /** The answers of an entry's commands, once this member applied it. */
@@ -910,7 +983,7 @@ public final class RaftMember implements Proposer {
   }
 
   private CompletableFuture<com.google.protobuf.Message> askLeader(com.google.protobuf.Message query,
-      RaftClient via, Duration timeout) {
+      ReplaceableClient via, Duration timeout) {
     RaftPeerId leader = division().getInfo().getLeaderId();
     if (leader == null) {
       return CompletableFuture.failedFuture(EtcdError.NO_LEADER.exception());
@@ -920,7 +993,9 @@ public final class RaftMember implements Proposer {
     }
     // a read on the leader, unordered (not queued behind this member's writes): Ratis confirms the leadership
     // (ReadIndex) and then gives it to the leader's state machine
-    return bounded(via.async().sendReadOnlyUnordered(message(Commands.encode(query)), leader), timeout)
+    // a query is a read, asked again if the client was closed; a membership change is not asked twice
+    Message m = message(Commands.encode(query));
+    return bounded(via.send(c -> c.async().sendReadOnlyUnordered(m, leader), !Membership.handles(query)), timeout)
         .thenApply(reply -> {
       if (!reply.isSuccess()) {
         throw new CompletionException(failure(reply.getException()));
@@ -1014,16 +1089,8 @@ public final class RaftMember implements Proposer {
     retries.shutdownNow();
     proposals.shutdownNow();
     membership.close();
-    try {
-      adminClient.close();
-    } catch (IOException e) {
-      log.debug("closing the Raft admin client", e);
-    }
-    try {
-      client.close();
-    } catch (IOException e) {
-      log.debug("closing the Raft client", e);
-    }
+    adminClient.close();
+    client.close();
     try {
       server.close();
     } catch (IOException e) {

@@ -1,0 +1,111 @@
+package io.dkv.server.lease;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Message;
+import io.dkv.server.apply.Proposer;
+import io.dkv.server.mvcc.EtcdError;
+import io.dkv.server.mvcc.MvccStore;
+import io.dkv.server.storage.Backend;
+import io.etcd.jetcd.api.LeaseGrantRequest;
+import io.etcd.jetcd.api.LeaseRevokeRequest;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A leader paused while another was elected still believes it leads when it resumes, with its leases' deadlines
+ * long past (their keep-alives went to the new leader): it confirms its leadership (a read barrier) before it
+ * proposes a revoke, and proposes none once the barrier tells it that it no longer leads.
+ */
+class LessorStaleLeaderTest {
+
+  @TempDir
+  Path dir;
+
+  /** Applies through {@link DirectProposer}; records revokes; a barrier that fails while {@code stale}. */
+  private static final class StaleLeader implements Proposer {
+    final DirectProposer direct;
+    final AtomicBoolean leader = new AtomicBoolean(true);
+    final AtomicBoolean stale = new AtomicBoolean();
+    final List<Long> revokes = new CopyOnWriteArrayList<>();
+
+    StaleLeader(DirectProposer direct) {
+      this.direct = direct;
+    }
+
+    @Override
+    public CompletableFuture<Message> propose(Message request) {
+      if (request instanceof LeaseRevokeRequest r) {
+        revokes.add(r.getID());
+      }
+      return direct.propose(request);
+    }
+
+    @Override
+    public CompletableFuture<Void> readBarrier() {
+      if (stale.get()) {
+        leader.set(false); // the round met the new leader's term: this member steps down
+        return CompletableFuture.failedFuture(EtcdError.LEADER_CHANGED.exception());
+      }
+      return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public boolean isLeader() {
+      return leader.get();
+    }
+
+    @Override
+    public CompletableFuture<Message> askLeader(Message query) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void answerLeaderQueries(Function<Message, Message> handler) {}
+
+    @Override
+    public void close() {}
+  }
+
+  @Test
+  void aLeaderThatNoLongerLeadsRevokesNoLeaseWhenItResumes() throws Exception {
+    AtomicLong clock = new AtomicLong();
+    try (Backend backend = Backend.open(dir)) {
+      MvccStore store = MvccStore.open(backend);
+      Lessor lessor = Lessor.open(backend, store, clock::get);
+      try (DirectProposer direct = new DirectProposer(store, lessor, io.dkv.server.alarm.AlarmStore.load(backend))) {
+        StaleLeader p = new StaleLeader(direct);
+        lessor.proposeTo(p);
+        p.propose(LeaseGrantRequest.newBuilder().setID(1).setTTL(5).build()).get(10, TimeUnit.SECONDS);
+        p.propose(LeaseGrantRequest.newBuilder().setID(2).setTTL(60).build()).get(10, TimeUnit.SECONDS);
+
+        // paused 30 s: lease 1's deadline passed here; meanwhile another member leads
+        clock.set(TimeUnit.SECONDS.toNanos(30));
+        p.stale.set(true);
+        lessor.expire();
+        assertTrue(p.revokes.isEmpty(), "no revoke from a leader that is not one: " + p.revokes);
+        assertTrue(lessor.exists(1), "lease 1 lives");
+        assertFalse(p.isLeader());
+        assertEquals(0, lessor.expire(), "no longer the leader: nothing to expire");
+
+        // leading again (its leadership confirmed): the lease it still holds past its deadline is revoked
+        p.stale.set(false);
+        p.leader.set(true);
+        assertEquals(1, lessor.expire());
+        assertEquals(List.of(1L), p.revokes);
+        assertFalse(lessor.exists(1), "revoked once the leadership is confirmed");
+        assertTrue(lessor.exists(2));
+      }
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package io.dkv.server.cluster;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dkv.testing.DkvCluster;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A member removed by MemberRemove stops, as etcd's ({@code the member has been permanently removed from the
+ * cluster}), and started again on its old data directory it stops again instead of serving stale reads; the
+ * other members go on serving.
+ */
+class RemovedMemberStopsTest {
+
+  /** Etcd's words. */
+  private static final String REMOVED = "the member has been permanently removed from the cluster";
+
+  private static ByteSequence bs(String s) {
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aRemovedFollowerStopsAndDoesNotServeAgainOnItsOldData() throws Exception {
+    removeAndRestart(false);
+  }
+
+  @Test
+  void aLeaderThatRemovedItselfStopsOnceTheOthersLead() throws Exception {
+    removeAndRestart(true);
+  }
+
+  private static void removeAndRestart(boolean removeTheLeader) throws Exception {
+    try (DkvCluster cluster = DkvCluster.start(3)) {
+      int leader = cluster.leader();
+      int removed = removeTheLeader ? leader : (leader + 1) % 3;
+      int other = (removed + 1) % 3;
+      long id;
+      try (Client c = Client.builder().endpoints(cluster.endpoint(removed)).build()) {
+        id = c.getMaintenanceClient().statusMember(cluster.endpoint(removed)).get(10, TimeUnit.SECONDS)
+            .getHeader().getMemberId();
+        c.getKVClient().put(bs("k"), bs("before")).get(30, TimeUnit.SECONDS);
+      }
+      try (Client c = Client.builder().endpoints(cluster.endpoint(leader)).build()) {
+        c.getClusterClient().removeMember(id).get(30, TimeUnit.SECONDS);
+      }
+      try {
+        await().atMost(Duration.ofSeconds(60)).until(() -> !cluster.isAlive(removed));
+      } catch (ConditionTimeoutException e) {
+        throw new AssertionError("the removed member still runs\n" + cluster.logs(), e);
+      }
+      String firstLog = cluster.log(removed);
+      assertTrue(firstLog.contains(REMOVED), "etcd's message in its log:\n" + firstLog);
+
+      try (Client c = Client.builder().endpoints(cluster.endpoint(other)).build()) {
+        // the two others: a cluster of two that takes writes and lists two members
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() ->
+            c.getKVClient().put(bs("k"), bs("after")).get(10, TimeUnit.SECONDS) != null);
+        assertEquals("after", c.getKVClient().get(bs("k")).get(10, TimeUnit.SECONDS).getKvs().get(0).getValue()
+            .toString(StandardCharsets.UTF_8));
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() ->
+            c.getClusterClient().listMember().get(10, TimeUnit.SECONDS).getMembers().size() == 2);
+      }
+
+      int logBefore = firstLog.length();
+      try {
+        cluster.restart(removed);
+      } catch (IOException e) {
+        // it exits before it listens: as etcd's removed member, with status 0
+        assertTrue(e.getMessage().contains("dkv-server exited with 0"), e.getMessage());
+      }
+      try {
+        await().atMost(Duration.ofSeconds(60)).until(() -> !cluster.isAlive(removed));
+      } catch (ConditionTimeoutException e) {
+        throw new AssertionError("the removed member serves again on its old data\n" + cluster.log(removed), e);
+      }
+      String secondLog = cluster.log(removed).substring(logBefore);
+      assertTrue(secondLog.contains(REMOVED), "etcd's message in its log:\n" + secondLog);
+    }
+  }
+}
