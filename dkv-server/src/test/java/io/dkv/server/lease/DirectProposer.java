@@ -10,7 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
 /** A proposer for tests of the lessor alone: applies each request at once on the caller's thread, leader. */
-final class DirectProposer implements Proposer {
+class DirectProposer implements Proposer {
 
   private final MvccStore store;
   private final Applier applier;

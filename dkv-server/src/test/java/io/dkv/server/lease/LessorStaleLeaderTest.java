@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Message;
-import io.dkv.server.apply.Proposer;
 import io.dkv.server.mvcc.EtcdError;
 import io.dkv.server.mvcc.MvccStore;
 import io.dkv.server.storage.Backend;
@@ -18,7 +17,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,15 +30,14 @@ class LessorStaleLeaderTest {
   @TempDir
   Path dir;
 
-  /** Applies through {@link DirectProposer}; records revokes; a barrier that fails while {@code stale}. */
-  private static final class StaleLeader implements Proposer {
-    final DirectProposer direct;
+  /** Applies as {@link DirectProposer}; records revokes; a barrier that fails while {@code stale}. */
+  private static final class StaleLeader extends DirectProposer {
     final AtomicBoolean leader = new AtomicBoolean(true);
     final AtomicBoolean stale = new AtomicBoolean();
     final List<Long> revokes = new CopyOnWriteArrayList<>();
 
-    StaleLeader(DirectProposer direct) {
-      this.direct = direct;
+    StaleLeader(MvccStore store, Lessor lessor, io.dkv.server.alarm.AlarmStore alarms) {
+      super(store, lessor, alarms);
     }
 
     @Override
@@ -48,7 +45,7 @@ class LessorStaleLeaderTest {
       if (request instanceof LeaseRevokeRequest r) {
         revokes.add(r.getID());
       }
-      return direct.propose(request);
+      return super.propose(request);
     }
 
     @Override
@@ -64,17 +61,6 @@ class LessorStaleLeaderTest {
     public boolean isLeader() {
       return leader.get();
     }
-
-    @Override
-    public CompletableFuture<Message> askLeader(Message query) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public void answerLeaderQueries(Function<Message, Message> handler) {}
-
-    @Override
-    public void close() {}
   }
 
   @Test
@@ -83,8 +69,7 @@ class LessorStaleLeaderTest {
     try (Backend backend = Backend.open(dir)) {
       MvccStore store = MvccStore.open(backend);
       Lessor lessor = Lessor.open(backend, store, clock::get);
-      try (DirectProposer direct = new DirectProposer(store, lessor, io.dkv.server.alarm.AlarmStore.load(backend))) {
-        StaleLeader p = new StaleLeader(direct);
+      try (StaleLeader p = new StaleLeader(store, lessor, io.dkv.server.alarm.AlarmStore.load(backend))) {
         lessor.proposeTo(p);
         p.propose(LeaseGrantRequest.newBuilder().setID(1).setTTL(5).build()).get(10, TimeUnit.SECONDS);
         p.propose(LeaseGrantRequest.newBuilder().setID(2).setTTL(60).build()).get(10, TimeUnit.SECONDS);
