@@ -100,6 +100,8 @@ public final class RaftMember implements Proposer {
   private final ClientId localClient = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
   private final Duration requestTimeout;
+  /** How long a removed member goes on before it stops: etcd's 10 ticks, so its last answers are sent. */
+  private final Duration removalDelay;
   /**
    * Where calls into Ratis go when they follow from a Ratis callback (the next batch, the next ReadIndex round,
    * a retry): Ratis may block its calling thread on work of its own threads, so never call it from one of them.
@@ -176,6 +178,7 @@ public final class RaftMember implements Proposer {
     this.groupId = RaftGroupId.valueOf(new UUID(clusterId, clusterId));
     this.selfId = RaftPeerId.valueOf(MemberIds.hex(memberId));
     this.requestTimeout = requestTimeout(cfg);
+    this.removalDelay = cfg.heartbeatInterval().multipliedBy(10);
     this.members = Members.load(backend);
     if (members.isRemoved(memberId)) {
       // it applied its own removal before it stopped: as etcd's, it stops again
@@ -790,9 +793,9 @@ public final class RaftMember implements Proposer {
 
   /**
    * Completes once this member has applied its own removal from the cluster (etcd's MemberRemove, or a leader's
-   * snapshot without it) and should stop, as etcd's removed member stops: at once on a follower; on the leader
-   * that removed itself, once Ratis's configuration no longer holds it (it handed the leadership on), at the
-   * latest after the request timeout.
+   * snapshot without it) and should stop, as etcd's removed member stops: after etcd's delay of ten heartbeat
+   * intervals on a follower; on the leader that removed itself, once Ratis's configuration no longer holds it
+   * (it handed the leadership on), at the latest after the request timeout.
    */
   public CompletableFuture<Void> removed() {
     return removed.copy();
@@ -806,7 +809,9 @@ public final class RaftMember implements Proposer {
     log.warn("member {} of cluster {}: {}; the data-dir used by this member must be removed",
         MemberIds.hex(memberId), MemberIds.hex(clusterId), MemberRemovedException.MESSAGE);
     long deadline = System.nanoTime() + requestTimeout.toNanos();
-    retries.execute(() -> stopOnceRemoved(deadline));
+    // as etcd's stopWithDelay: the answer to the MemberRemove that removed it (when a client sent it here) and
+    // the other calls in flight are answered first, not cut off
+    retries.schedule(() -> stopOnceRemoved(deadline), removalDelay.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void stopOnceRemoved(long deadline) {
@@ -878,12 +883,14 @@ public final class RaftMember implements Proposer {
     CompletableFuture<RaftClientReply> sent;
     RaftServer.Division d = division();
     if (d.getInfo().isLeader() && d.getInfo().isLeaderReady()) {
-      // no longer the leader: sent to the new one through the client, from the sender's thread as every write
-      // (not from the Ratis thread that replied, which Ratis's client may block)
+      // Not ready yet (refused before it was appended): sent to the leader through the client, from the sender's
+      // thread as every write (not from the Ratis thread that replied, which Ratis's client may block). Not the
+      // leader any more is not sent again: Ratis also answers so the entries that were in this leader's log when
+      // it stepped down, which the next leader may still commit (sent again, a put was applied twice); it
+      // fails with etcd's "leader changed", its outcome unknown to the client, as etcd's dropped proposals
       sent = submit(request(m, RaftClientRequest.writeRequestType()))
-          .thenComposeAsync(reply -> reply.getNotLeaderException() != null
-              || reply.getLeaderNotReadyException() != null ? sendWrite(m) : CompletableFuture.completedFuture(reply),
-              proposals);
+          .thenComposeAsync(reply -> reply.getLeaderNotReadyException() != null
+              ? sendWrite(m) : CompletableFuture.completedFuture(reply), proposals);
     } else {
       sent = sendWrite(m);
     }

@@ -88,7 +88,10 @@ class DkvSnapshotInstallTest {
               .filter(l -> !l.contains("RaftServerConfigKeys"))
               .collect(java.util.stream.Collectors.joining("\n")), e);
         }
-        assertTrue(cluster.logs().contains("installed the leader's snapshot"), "caught up by a snapshot");
+        assertTrue(cluster.logs().contains("installed the leader's snapshot"), () -> "caught up by a snapshot; "
+            + "the members' snapshot lines:\n" + cluster.logs().lines()
+            .filter(l -> l.startsWith("---") || l.contains("napshot") || l.contains("purge"))
+            .collect(java.util.stream.Collectors.joining("\n")));
         Etcdctl.Result alarms = Etcdctl.run(List.of(cluster.endpoint(follower)), List.of("alarm", "list"));
         assertEquals("memberID:" + Long.toUnsignedString(leaderId) + " alarm:NOSPACE \n", alarms.out(),
             "the alarm came with the snapshot: " + alarms);
