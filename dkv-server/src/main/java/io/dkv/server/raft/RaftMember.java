@@ -23,7 +23,6 @@ import io.etcd.jetcd.api.MemberRemoveResponse;
 import io.etcd.jetcd.api.MemberUpdateRequest;
 import io.etcd.jetcd.api.MemberUpdateResponse;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -113,7 +112,6 @@ public final class RaftMember implements Proposer {
     t.setDaemon(true);
     return t;
   });
-  private final InetSocketAddress peerAddress;
   private final List<RaftPeer> clientPeers;
   private final java.util.concurrent.atomic.AtomicLong pending = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
@@ -182,8 +180,7 @@ public final class RaftMember implements Proposer {
     this.members = Members.load(backend);
     if (members.isRemoved(memberId)) {
       // it applied its own removal before it stopped: as etcd's, it stops again
-      log.warn("member {} of cluster {}: {}; the data-dir used by this member must be removed",
-          MemberIds.hex(memberId), MemberIds.hex(clusterId), MemberRemovedException.MESSAGE);
+      logRemoved();
       throw new MemberRemovedException(MemberIds.hex(memberId));
     }
 
@@ -253,13 +250,12 @@ public final class RaftMember implements Proposer {
       throw damaged(raftDir, e);
     }
     // Ratis reports its listener as the wildcard address; the host is the one it was told to bind, the port its own
-    this.peerAddress = InetSocketAddress.createUnresolved(cfg.listenPeer().getHost(),
-        server.getServerRpc().getInetSocketAddress().getPort());
+    String peerAddress = cfg.listenPeer().getHost() + ":" + server.getServerRpc().getInetSocketAddress().getPort();
     clientPeers = new ArrayList<>();
     var current = division().getRaftConf().getAllPeers();
     for (RaftPeer p : current.isEmpty() ? initial : current) {
       clientPeers.add(p.getId().equals(selfId)
-          ? RaftPeer.newBuilder(p).setAddress(peerAddress.getHostString() + ":" + peerAddress.getPort()).build()
+          ? RaftPeer.newBuilder(p).setAddress(peerAddress).build()
           : p);
     }
     this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -303,8 +299,7 @@ public final class RaftMember implements Proposer {
     this.batcher = new Batcher<>(this::proposeEntry, this::answers, proposals, MAX_ENTRIES_IN_FLIGHT,
         MAX_ENTRY_BYTES);
     log.info("member {} ({}) of cluster {}: peers on {}, {} member(s) in its configuration",
-        MemberIds.hex(memberId), cfg.name(), MemberIds.hex(clusterId),
-        peerAddress.getHostString() + ":" + peerAddress.getPort(), current.size());
+        MemberIds.hex(memberId), cfg.name(), MemberIds.hex(clusterId), peerAddress, current.size());
     if (joining) {
       retries.execute(this::admitSelf);
     }
@@ -806,12 +801,16 @@ public final class RaftMember implements Proposer {
     if (closed || !members.isRemoved(memberId) || !removalSeen.compareAndSet(false, true)) {
       return;
     }
-    log.warn("member {} of cluster {}: {}; the data-dir used by this member must be removed",
-        MemberIds.hex(memberId), MemberIds.hex(clusterId), MemberRemovedException.MESSAGE);
+    logRemoved();
     long deadline = System.nanoTime() + requestTimeout.toNanos();
     // as etcd's stopWithDelay: the answer to the MemberRemove that removed it (when a client sent it here) and
     // the other calls in flight are answered first, not cut off
     retries.schedule(() -> stopOnceRemoved(deadline), removalDelay.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void logRemoved() {
+    log.warn("member {} of cluster {}: {}; the data-dir used by this member must be removed",
+        MemberIds.hex(memberId), MemberIds.hex(clusterId), MemberRemovedException.MESSAGE);
   }
 
   private void stopOnceRemoved(long deadline) {
