@@ -139,8 +139,15 @@ class ReplaceableClientTest {
     ReplaceableClient c = new ReplaceableClient("test", () -> client(built.getAndIncrement() == 0 ? dead : live),
         later::add); // what the wrapper hands its executor runs when the test says so
     try {
-      // the first client's write runs out of retries and closes its window; its replacement waits on the executor
-      CompletableFuture<RaftClientReply> first = c.send(r -> r.async().send(write()), false);
+      // the first client's write runs out of retries and closes its window; its replacement waits on the executor.
+      // Its failure is held back until the call returned (a refused connection can fail it before: then it is
+      // the request that closed the window, which the wrapper tells from one refused by a window seen closed)
+      CompletableFuture<Void> returned = new CompletableFuture<>();
+      CompletableFuture<RaftClientReply> first = c.send(r -> {
+        CompletableFuture<RaftClientReply> sent = r.async().send(write());
+        return returned.thenCompose(x -> sent);
+      }, false);
+      returned.complete(null);
       Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> !later.isEmpty());
       assertEquals(1, built.get());
 
