@@ -42,6 +42,11 @@ public final class Failover implements Callable<Integer> {
   @Option(names = "--heartbeat-interval", description = "Heartbeat, ms, of both (default: ${DEFAULT-VALUE}).")
   int heartbeatMs = 100;
 
+  @Option(names = "--pre-vote", arity = "1",
+      description = "Pre-vote of both: true (etcd 3.5's default and dkv-server's) or false (etcd 3.4's)"
+          + " (default: ${DEFAULT-VALUE}).")
+  boolean preVote = true;
+
   @Option(names = "--attempt-ms", description = "Bound of one put attempt, ms (default: ${DEFAULT-VALUE}).")
   int attemptMs = 100;
 
@@ -71,7 +76,7 @@ public final class Failover implements Callable<Integer> {
 
   private List<Long> measure(String target) throws Exception {
     String[] flags = {"--election-timeout", String.valueOf(electionMs),
-        "--heartbeat-interval", String.valueOf(heartbeatMs)};
+        "--heartbeat-interval", String.valueOf(heartbeatMs), "--pre-vote=" + preVote};
     List<Long> millis = new ArrayList<>();
     try (FaultyCluster cluster = switch (target) {
       case "etcd" -> EtcdCluster.start(3, flags);
@@ -122,9 +127,9 @@ public final class Failover implements Callable<Integer> {
   }
 
   private String render(Map<String, List<Long>> times) {
-    StringBuilder out = new StringBuilder(String.format("3 members each, election timeout %d ms, heartbeat %d ms; "
-        + "kill -9 of the leader, then puts through a surviving member, each bounded by %d ms%n%n",
-        electionMs, heartbeatMs, attemptMs));
+    StringBuilder out = new StringBuilder(String.format("3 members each, election timeout %d ms, heartbeat %d ms, "
+        + "pre-vote %s; kill -9 of the leader, then puts through a surviving member, each bounded by %d ms%n%n",
+        electionMs, heartbeatMs, preVote ? "on" : "off", attemptMs));
     out.append("| target | ms until a write succeeds, per round | median | max |\n| --- | --- | ---: | ---: |\n");
     times.forEach((t, ms) -> out.append(String.format("| %s | %s | %d | %d |%n", t, ms, median(ms),
         ms.stream().mapToLong(Long::longValue).max().orElse(0))));

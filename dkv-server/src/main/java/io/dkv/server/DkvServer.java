@@ -431,6 +431,7 @@ public final class DkvServer implements AutoCloseable {
     private int metricsPort;
     private boolean initialCorruptCheck;
     private boolean forceNewCluster;
+    private boolean preVote = true;
     private Duration corruptCheckTime = Duration.ZERO;
 
     private Builder() {}
@@ -566,7 +567,7 @@ public final class DkvServer implements AutoCloseable {
     ClusterConfig clusterConfig() {
       String members = initialCluster != null ? initialCluster : name + "=" + String.join("," + name + "=", peerUrls);
       return new ClusterConfig(name, ClusterConfig.parseInitialCluster(members), existing, token, peerUrls,
-          listenPeerUrl(), electionTimeout, heartbeatInterval, snapshotCount, forceNewCluster).validate();
+          listenPeerUrl(), electionTimeout, heartbeatInterval, snapshotCount, forceNewCluster, preVote).validate();
     }
 
     /** The largest write request accepted (default 1.5 MiB, as etcd). */
@@ -622,6 +623,17 @@ public final class DkvServer implements AutoCloseable {
      */
     public Builder forceNewCluster(boolean force) {
       this.forceNewCluster = force;
+      return this;
+    }
+
+    /**
+     * Etcd's --pre-vote (default true, as etcd 3.5's; etcd 3.4's is false): a follower whose leader went silent
+     * first asks the others whether it could win, without raising the term, and those that still hear from a
+     * leader say no; a member coming back from a partition then does not depose a working leader. Off, an
+     * election is one round shorter.
+     */
+    public Builder preVote(boolean preVote) {
+      this.preVote = preVote;
       return this;
     }
 

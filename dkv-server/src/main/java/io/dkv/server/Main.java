@@ -102,6 +102,10 @@ public final class Main implements Callable<Integer> {
       description = "Force to create a new one-member cluster (default: false).")
   boolean forceNewCluster;
 
+  @Option(names = "--pre-vote", arity = "0..1", fallbackValue = "true",
+      description = "Enable to run an additional Raft election phase (default: ${DEFAULT-VALUE}).")
+  boolean preVote = true;
+
   @Option(names = "--experimental-initial-corrupt-check", arity = "0..1",
       description = "Enable to check data corruption before serving any client/peer traffic (default: false).")
   boolean initialCorruptCheck;
@@ -143,6 +147,7 @@ public final class Main implements Callable<Integer> {
           .maxTxnOps(maxTxnOps)
           .progressNotifyInterval(AutoCompactor.parsePeriod(progressNotifyInterval))
           .forceNewCluster(forceNewCluster)
+          .preVote(preVote)
           .initialCorruptCheck(initialCorruptCheck)
           .corruptCheckTime(AutoCompactor.parseGoDuration("-experimental-corrupt-check-time", corruptCheckTime));
       if (listenPeerUrls.size() != 1) {

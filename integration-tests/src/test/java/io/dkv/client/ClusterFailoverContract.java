@@ -298,6 +298,40 @@ abstract class ClusterFailoverContract {
     }
   }
 
+  /**
+   * Pre-vote (etcd 3.5's default and dkv-server's; the etcd control runs with {@code --pre-vote=true}): a
+   * follower cut off from the other members notices it has no leader and asks for votes without raising its
+   * term, and when it is back it follows the same leader at the same term instead of deposing it.
+   */
+  @Test
+  void aFollowerBackFromAPartitionDoesNotDeposeTheLeader() throws Exception {
+    int leader = cluster.leader();
+    int cut = (leader + 1) % 3;
+    try (DkvClient onLeader = DkvClient.builder().endpoints(cluster.endpoint(leader)).build();
+        DkvClient onCut = DkvClient.builder().endpoints(cluster.endpoint(cut)).build()) {
+      var before = status(onLeader, cluster.endpoint(leader));
+      long term = before.getHeader().getRaftTerm();
+      long leaderId = before.getLeader();
+      cluster.partition(cut);
+      repairs.add(cluster::heal);
+      await().atMost(Duration.ofSeconds(20)).until(() -> status(onCut, cluster.endpoint(cut)).getLeader() == 0);
+      // it stands, again and again, for several election timeouts: its term does not move
+      await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() ->
+          status(onCut, cluster.endpoint(cut)).getHeader().getRaftTerm() == term);
+      cluster.heal();
+      repairs.clear();
+      await().atMost(Duration.ofSeconds(20)).until(() -> status(onCut, cluster.endpoint(cut)).getLeader() == leaderId);
+      var after = status(onLeader, cluster.endpoint(leader));
+      assertEquals(leaderId, after.getLeader(), "the same leader");
+      assertEquals(term, after.getHeader().getRaftTerm(), "at the same term");
+      assertEquals(term, status(onCut, cluster.endpoint(cut)).getHeader().getRaftTerm(), "the follower's term");
+    }
+  }
+
+  private static io.etcd.jetcd.maintenance.StatusResponse status(DkvClient c, String endpoint) throws Exception {
+    return c.jetcd().getMaintenanceClient().statusMember(endpoint).get(5, TimeUnit.SECONDS);
+  }
+
   /** The index of the member with id {@code memberId}, asked of each member (its Status header). */
   private int indexOf(DkvClient client, long memberId) throws Exception {
     List<String> endpoints = cluster.endpoints();

@@ -25,10 +25,13 @@ import java.util.Objects;
  * @param heartbeatInterval etcd's --heartbeat-interval (default 100 ms)
  * @param snapshotCount etcd's --snapshot-count: applied entries between two snapshots (default 100,000)
  * @param forceNewCluster etcd's --force-new-cluster: a member with data starts as the only member of its cluster
+ * @param preVote etcd's --pre-vote (default true, as etcd 3.5's): a follower that stands first asks whether it
+ *     could win, without raising the term; a member that comes back from a partition then does not depose the
+ *     leader
  */
 public record ClusterConfig(String name, Map<String, List<String>> initialCluster, boolean existing, String token,
     List<String> advertisePeerUrls, URI listenPeer, Duration electionTimeout, Duration heartbeatInterval,
-    long snapshotCount, boolean forceNewCluster) {
+    long snapshotCount, boolean forceNewCluster, boolean preVote) {
 
   /** Etcd's defaults: one member "default" at http://localhost:2380. */
   public static final String DEFAULT_TOKEN = "etcd-cluster";

@@ -15,7 +15,7 @@ import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 
 /**
- * A member removed by MemberRemove stops, as etcd's ({@code the member has been permanently removed from the
+ * A member removed by MemberRemove (asked of that member) answers and stops, as etcd's ({@code the member has been permanently removed from the
  * cluster}), and started again on its old data directory it stops again instead of serving stale reads; the
  * other members go on serving.
  */
@@ -49,7 +49,8 @@ class RemovedMemberStopsTest {
             .getHeader().getMemberId();
         c.getKVClient().put(bs("k"), bs("before")).get(30, TimeUnit.SECONDS);
       }
-      try (Client c = Client.builder().endpoints(cluster.endpoint(leader)).build()) {
+      // asked of the member removed: a follower forwards it to the leader and answers before it stops
+      try (Client c = Client.builder().endpoints(cluster.endpoint(removed)).build()) {
         c.getClusterClient().removeMember(id).get(30, TimeUnit.SECONDS);
       }
       try {
