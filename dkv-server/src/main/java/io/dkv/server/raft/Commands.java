@@ -49,40 +49,36 @@ import java.util.List;
  * MemberPromote messages); the other member messages travel only between
  * members (requests forwarded to the leader, the member list a joining member asks for). {@code AlarmRequest}
  * (ACTIVATE, DEACTIVATE) is in the log, its {@code AlarmResponse} the answer; {@code HashKVRequest} and
- * {@code HashKVResponse} travel between members only (the corruption checks ask the other members' hashes).
+ * {@code HashKVResponse} travel between members only (the corruption checks ask the other members' hashes), and
+ * so do an {@code Int64Value} query (a member asks the others whether the member with that id was removed) and
+ * its {@code BoolValue} answer.
  */
 final class Commands {
 
-  private static final List<Class<? extends Message>> TYPES = List.of(
-      PutRequest.class, DeleteRangeRequest.class, TxnRequest.class, CompactionRequest.class,
-      LeaseGrantRequest.class, LeaseRevokeRequest.class, Member.class,
-      PutResponse.class, DeleteRangeResponse.class, TxnResponse.class, CompactionResponse.class,
-      LeaseGrantResponse.class, LeaseRevokeResponse.class,
-      // not in the log: the queries a member forwards to the leader, and the leader's answers
-      LeaseKeepAliveRequest.class, LeaseTimeToLiveRequest.class, LeaseKeepAliveResponse.class,
-      LeaseTimeToLiveResponse.class,
-      // membership: the first four in the log, the others between members only
-      MemberAddResponse.class, MemberRemoveRequest.class, MemberUpdateRequest.class,
-      com.google.protobuf.UInt64Value.class, MemberAddRequest.class, MemberListRequest.class,
-      MemberListResponse.class, MemberRemoveResponse.class, MemberUpdateResponse.class,
-      // alarms: the request in the log, its answer; HashKV between members (the corruption checks)
-      AlarmRequest.class, AlarmResponse.class, HashKVRequest.class, HashKVResponse.class);
+  /** Each message type's prototype, at the index that is its tag. */
   private static final List<Message> PROTOTYPES = List.of(
       PutRequest.getDefaultInstance(), DeleteRangeRequest.getDefaultInstance(), TxnRequest.getDefaultInstance(),
       CompactionRequest.getDefaultInstance(), LeaseGrantRequest.getDefaultInstance(),
       LeaseRevokeRequest.getDefaultInstance(), Member.getDefaultInstance(),
       PutResponse.getDefaultInstance(), DeleteRangeResponse.getDefaultInstance(), TxnResponse.getDefaultInstance(),
       CompactionResponse.getDefaultInstance(), LeaseGrantResponse.getDefaultInstance(),
-      LeaseRevokeResponse.getDefaultInstance(), LeaseKeepAliveRequest.getDefaultInstance(),
-      LeaseTimeToLiveRequest.getDefaultInstance(), LeaseKeepAliveResponse.getDefaultInstance(),
-      LeaseTimeToLiveResponse.getDefaultInstance(),
+      LeaseRevokeResponse.getDefaultInstance(),
+      // not in the log: the queries a member forwards to the leader, and the leader's answers
+      LeaseKeepAliveRequest.getDefaultInstance(), LeaseTimeToLiveRequest.getDefaultInstance(),
+      LeaseKeepAliveResponse.getDefaultInstance(), LeaseTimeToLiveResponse.getDefaultInstance(),
+      // membership: the first four in the log, the others between members only
       MemberAddResponse.getDefaultInstance(), MemberRemoveRequest.getDefaultInstance(),
       MemberUpdateRequest.getDefaultInstance(), com.google.protobuf.UInt64Value.getDefaultInstance(),
       MemberAddRequest.getDefaultInstance(), MemberListRequest.getDefaultInstance(),
       MemberListResponse.getDefaultInstance(), MemberRemoveResponse.getDefaultInstance(),
       MemberUpdateResponse.getDefaultInstance(),
+      // alarms: the request in the log, its answer; HashKV between members (the corruption checks)
       AlarmRequest.getDefaultInstance(), AlarmResponse.getDefaultInstance(), HashKVRequest.getDefaultInstance(),
-      HashKVResponse.getDefaultInstance());
+      HashKVResponse.getDefaultInstance(),
+      // between members: whether the member with the id of an Int64Value query was removed (a BoolValue)
+      com.google.protobuf.Int64Value.getDefaultInstance(), com.google.protobuf.BoolValue.getDefaultInstance());
+  private static final List<Class<? extends Message>> TYPES =
+      PROTOTYPES.stream().<Class<? extends Message>>map(Message::getClass).toList();
   private static final byte ERROR = (byte) 0x7f;
   private static final byte BATCH = (byte) 0x7e;
 

@@ -102,6 +102,8 @@ public final class RaftMember implements Proposer {
   private final Duration requestTimeout;
   /** How long a removed member goes on before it stops: etcd's 10 ticks, so its last answers are sent. */
   private final Duration removalDelay;
+  /** How often a member without a leader asks the others whether it was removed ({@link #askWhetherRemoved}). */
+  private final Duration removalQueryPeriod;
   /**
    * Where calls into Ratis go when they follow from a Ratis callback (the next batch, the next ReadIndex round,
    * a retry): Ratis may block its calling thread on work of its own threads, so never call it from one of them.
@@ -178,6 +180,7 @@ public final class RaftMember implements Proposer {
     this.selfId = RaftPeerId.valueOf(MemberIds.hex(memberId));
     this.requestTimeout = requestTimeout(cfg);
     this.removalDelay = cfg.heartbeatInterval().multipliedBy(10);
+    this.removalQueryPeriod = cfg.electionTimeout().multipliedBy(5);
     this.members = Members.load(backend);
     if (members.isRemoved(memberId)) {
       // it applied its own removal before it stopped: as etcd's, it stops again
@@ -304,6 +307,7 @@ public final class RaftMember implements Proposer {
     if (joining) {
       retries.execute(this::admitSelf);
     }
+    retries.schedule(this::askWhetherRemoved, 2 * cfg.electionTimeout().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -661,6 +665,11 @@ public final class RaftMember implements Proposer {
           .setHeader(io.etcd.jetcd.api.ResponseHeader.newBuilder().setClusterId(clusterId).setMemberId(memberId))
           .addAllMembers(members()).build()));
     }
+    if (m instanceof com.google.protobuf.Int64Value asked) {
+      // another member asks whether it was removed (it may have been down or cut off meanwhile)
+      return CompletableFuture.completedFuture(Commands.encode(
+          com.google.protobuf.BoolValue.of(members.isRemoved(asked.getValue()))));
+    }
     if (m instanceof HashKVRequest h) {
       return CompletableFuture.supplyAsync(() -> hashKv(h.getRevision()), hashes);
     }
@@ -824,6 +833,46 @@ public final class RaftMember implements Proposer {
     // as etcd's stopWithDelay: the answer to the MemberRemove that removed it (when a client sent it here) and
     // the other calls in flight are answered first, not cut off
     retries.schedule(() -> stopOnceRemoved(deadline), removalDelay.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * A member removed while it was down or cut off from the others never applies its removal, and the leader no
+   * longer talks to it: as etcd's peers answer such a member's messages with {@code the member has been
+   * permanently removed from the cluster}, the others tell it here when it asks, and it stops. It asks while it
+   * knows no leader (a removed member never hears of one), two election timeouts after it started and then every
+   * five.
+   */
+  private void askWhetherRemoved() {
+    if (closed || removalSeen.get()) {
+      return;
+    }
+    CompletableFuture<Boolean> asked;
+    try {
+      asked = division().getInfo().getLeaderId() != null ? CompletableFuture.completedFuture(false)
+          : PeerQuery.ask(groupId, memberId, membership.list(), com.google.protobuf.Int64Value.of(memberId),
+              requestTimeout).thenApply(answers -> answers.stream().anyMatch(RaftMember::saysRemoved));
+    } catch (RuntimeException groupGone) {
+      return; // closing
+    }
+    asked.whenComplete((removedThere, e) -> {
+      if (Boolean.TRUE.equals(removedThere) && !closed && removalSeen.compareAndSet(false, true)) {
+        logRemoved();
+        removed.complete(null);
+      } else if (!closed) {
+        try {
+          retries.schedule(this::askWhetherRemoved, removalQueryPeriod.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+          // closing
+        }
+      }
+    });
+  }
+
+  private static boolean saysRemoved(PeerQuery.Answer a) {
+    if (a.answer() == null || Commands.error(a.answer()) != null) {
+      return false;
+    }
+    return Commands.decode(a.answer()) instanceof com.google.protobuf.BoolValue b && b.getValue();
   }
 
   private void logRemoved() {
