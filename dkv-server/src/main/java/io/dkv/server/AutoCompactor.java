@@ -1,5 +1,6 @@
 package io.dkv.server;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.dkv.server.apply.Proposer;
 import io.dkv.server.mvcc.MvccStore;
 import io.etcd.jetcd.api.CompactionRequest;
@@ -28,11 +29,8 @@ final class AutoCompactor implements AutoCloseable {
   private record Sample(long atNanos, long rev) {}
 
   private final ScheduledExecutorService timer =
-      Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "dkv-auto-compaction");
-        t.setDaemon(true);
-        return t;
-      });
+      Executors.newSingleThreadScheduledExecutor(
+          new ThreadFactoryBuilder().setNameFormat("dkv-auto-compaction").setDaemon(true).build());
   private final MvccStore store;
   private final Proposer proposer;
   private final ArrayDeque<Sample> samples = new ArrayDeque<>();

@@ -1,5 +1,6 @@
 package io.dkv.server;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.dkv.server.api.EtcdServices;
 import io.dkv.server.alarm.AlarmStore;
 import io.dkv.server.api.RequireLeader;
@@ -131,11 +132,8 @@ public final class DkvServer implements AutoCloseable {
       if (b.compactionMode != null) {
         closer.register(autoCompactor(b, store, raft));
       }
-      ExecutorService maintenance = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "dkv-maintenance");
-        t.setDaemon(true);
-        return t;
-      });
+      ExecutorService maintenance = Executors.newCachedThreadPool(
+          new ThreadFactoryBuilder().setNameFormat("dkv-maintenance").setDaemon(true).build());
       closer.register(() -> awaitShutdown(maintenance)); // a defragment in progress, before the store closes
 
       EtcdServices.Parts parts = new EtcdServices.Parts(store, backend, raft, leases, hub,

@@ -214,8 +214,8 @@ public final class Main implements Callable<Integer> {
     stop.await();
     server.close(); // idempotent: the shutdown hook's close then returns at once
     if (server.removedFromCluster().isDone()) {
-      spec.commandLine().getErr().println(spec.name() + ": " + MemberRemovedException.MESSAGE
-          + "; the data-dir used by this member must be removed");
+      spec.commandLine().getErr().println(spec.name() + ": " + MemberRemovedException.MESSAGE + "; "
+          + MemberRemovedException.ADVICE);
       return EXIT_REMOVED;
     }
     return 0;

@@ -1,5 +1,6 @@
 package io.dkv.server.api;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.dkv.server.mvcc.EtcdError;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -76,11 +77,8 @@ public final class RequireLeader implements ServerInterceptor, AutoCloseable {
     streams.add(end);
     if (checks == null) {
       if (monitor == null) {
-        monitor = Executors.newSingleThreadScheduledExecutor(r -> {
-          Thread t = new Thread(r, "dkv-require-leader");
-          t.setDaemon(true);
-          return t;
-        });
+        monitor = Executors.newSingleThreadScheduledExecutor(
+            new ThreadFactoryBuilder().setNameFormat("dkv-require-leader").setDaemon(true).build());
       }
       noLeaderChecks = 0;
       long period = electionTimeout.toMillis();

@@ -1,5 +1,6 @@
 package io.dkv.server.concurrency;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import com.google.protobuf.ByteString;
 import io.etcd.jetcd.api.Event;
 import java.util.Comparator;
@@ -24,11 +25,8 @@ public final class CommitFeed implements AutoCloseable {
   // waiting lock callers watch one key each: those are found by key; ranges (Observe) are few and scanned
   private final Map<ByteString, List<Subscription>> byKey = new ConcurrentHashMap<>();
   private final List<Subscription> ranges = new CopyOnWriteArrayList<>();
-  private final ExecutorService feed = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "dkv-commit-feed");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService feed = Executors.newSingleThreadExecutor(
+      new ThreadFactoryBuilder().setNameFormat("dkv-commit-feed").setDaemon(true).build());
 
   /** Hands over the events of a commit, in revision order; called by the writer, never blocks. */
   public void publish(List<Event> events) {

@@ -1,5 +1,6 @@
 package io.dkv.server.lease;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.dkv.server.apply.LeaseState;
@@ -120,11 +121,8 @@ public final class Lessor implements LeaseState, AutoCloseable {
   /** Starts expiring leases: each expired one is proposed to {@code proposer} as a revoke. */
   public synchronized void start(Proposer proposer) {
     proposeTo(proposer);
-    timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "dkv-lessor");
-      t.setDaemon(true);
-      return t;
-    });
+    timer = Executors.newSingleThreadScheduledExecutor(
+        new ThreadFactoryBuilder().setNameFormat("dkv-lessor").setDaemon(true).build());
     timer.scheduleWithFixedDelay(this::expire, CHECK_INTERVAL_MS, CHECK_INTERVAL_MS, TimeUnit.MILLISECONDS);
   }
 

@@ -1,5 +1,6 @@
 package io.dkv.server.metrics;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -31,11 +32,8 @@ public final class MetricsEndpoint implements AutoCloseable {
     this.http = http;
     this.grpc = grpc;
     this.healthy = healthy;
-    this.executor = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "dkv-metrics");
-      t.setDaemon(true);
-      return t;
-    });
+    this.executor = Executors.newSingleThreadExecutor(
+        new ThreadFactoryBuilder().setNameFormat("dkv-metrics").setDaemon(true).build());
     http.setExecutor(executor);
     http.createContext("/metrics", this::metrics);
     http.createContext("/health", this::health);

@@ -1,5 +1,6 @@
 package io.dkv.server.raft;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.dkv.server.mvcc.EtcdError;
 import io.dkv.server.mvcc.MvccStore;
 import io.etcd.jetcd.api.HashKVResponse;
@@ -49,11 +50,8 @@ final class CorruptionCheck implements AutoCloseable {
   private CorruptionCheck(Hasher hasher, Duration interval, Duration timeout) {
     this.hasher = hasher;
     this.timeout = timeout;
-    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "dkv-corruption-check");
-      t.setDaemon(true);
-      return t;
-    });
+    this.timer = Executors.newSingleThreadScheduledExecutor(
+        new ThreadFactoryBuilder().setNameFormat("dkv-corruption-check").setDaemon(true).build());
     log.info("enabled corruption checking every {} (local member {})", interval, MemberIds.hex(hasher.selfId()));
     timer.scheduleWithFixedDelay(this::tick, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
   }

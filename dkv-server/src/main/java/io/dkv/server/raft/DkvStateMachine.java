@@ -1,5 +1,6 @@
 package io.dkv.server.raft;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import com.google.protobuf.ByteString;
 import io.dkv.server.apply.Applier;
 import io.dkv.server.mvcc.Compaction;
@@ -81,11 +82,8 @@ final class DkvStateMachine extends BaseStateMachine {
     this.members = members;
     this.committed = committed;
     this.applied = new AppliedIndex(store.appliedIndex());
-    this.compactor = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "dkv-compactor");
-      t.setDaemon(true);
-      return t;
-    });
+    this.compactor = Executors.newSingleThreadExecutor(
+        new ThreadFactoryBuilder().setNameFormat("dkv-compactor").setDaemon(true).build());
     Compaction unfinished = store.unfinishedCompaction();
     if (unfinished != null) {
       compactor.execute(unfinished::run);

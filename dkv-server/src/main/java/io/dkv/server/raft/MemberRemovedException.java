@@ -12,7 +12,10 @@ public final class MemberRemovedException extends IOException {
   /** Etcd's words (its {@code ErrMemberRemoved}). */
   public static final String MESSAGE = "the member has been permanently removed from the cluster";
 
+  /** What a removed member says when it stops: etcd's words, then what to do. */
+  public static final String ADVICE = "the data-dir used by this member must be removed";
+
   public MemberRemovedException(String member) {
-    super(MESSAGE + " (member " + member + "); the data-dir used by this member must be removed");
+    super(MESSAGE + " (member " + member + "); " + ADVICE);
   }
 }

@@ -1,5 +1,6 @@
 package io.dkv.server.raft;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import io.dkv.server.mvcc.EtcdError;
 import io.dkv.server.mvcc.EtcdException;
 import io.etcd.jetcd.api.Member;
@@ -67,11 +68,8 @@ final class Membership implements AutoCloseable {
   private final Raft raft;
   private final Members members;
   private final Clock clock;
-  private final ExecutorService serial = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "dkv-membership");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService serial = Executors.newSingleThreadExecutor(
+      new ThreadFactoryBuilder().setNameFormat("dkv-membership").setDaemon(true).build());
 
   Membership(Raft raft, Members members, Clock clock) {
     this.raft = raft;

@@ -1,5 +1,6 @@
 package io.dkv.server.watch;
 
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnknownFieldSet;
 import io.dkv.server.mvcc.MvccStore;
@@ -61,11 +62,8 @@ public final class WatchHub implements AutoCloseable {
   private static final int CREATE_WATCH_ID_FIELD = 7;
   private static final int CREATE_FRAGMENT_FIELD = 8;
 
-  private final ScheduledExecutorService hub = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "dkv-watch");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService hub = Executors.newSingleThreadScheduledExecutor(
+      new ThreadFactoryBuilder().setNameFormat("dkv-watch").setDaemon(true).build());
   private final MvccStore store;
   private final LongFunction<ResponseHeader> header;
   private final EventSender sender;
