@@ -64,19 +64,7 @@ class RemovedMemberStopsTest {
       c.getClusterClient().removeMember(id).get(30, TimeUnit.SECONDS);
       c.getKVClient().put(bs("k"), bs("after the removal")).get(30, TimeUnit.SECONDS);
     }
-    int logBefore = cluster.log(removed).length();
-    try {
-      cluster.restart(removed);
-    } catch (IOException e) {
-      assertTrue(e.getMessage().contains("dkv-server exited with 0"), e.getMessage());
-    }
-    try {
-      await().atMost(Duration.ofSeconds(60)).until(() -> !cluster.isAlive(removed));
-    } catch (ConditionTimeoutException e) {
-      throw new AssertionError("the member removed while down serves again\n" + cluster.log(removed), e);
-    }
-    String log = cluster.log(removed).substring(logBefore);
-    assertTrue(log.contains(REMOVED), "etcd's message in its log:\n" + log);
+    restartAndAwaitItsStop(cluster, removed, "the member removed while down serves again");
   }
 
   private static void removeAndRestart(DkvCluster cluster, boolean removeTheLeader) throws Exception {
@@ -112,19 +100,24 @@ class RemovedMemberStopsTest {
           c.getClusterClient().listMember().get(10, TimeUnit.SECONDS).getMembers().size() == alive.size() - 1);
     }
 
-    int logBefore = firstLog.length();
+    restartAndAwaitItsStop(cluster, removed, "the removed member serves again on its old data");
+  }
+
+  /** Starts removed member {@code i} again on its data: it stops (or exits at once) with etcd's words. */
+  private static void restartAndAwaitItsStop(DkvCluster cluster, int i, String ifNot) throws Exception {
+    int logBefore = cluster.log(i).length();
     try {
-      cluster.restart(removed);
+      cluster.restart(i);
     } catch (IOException e) {
       // it exits before it listens: as etcd's removed member, with status 0
       assertTrue(e.getMessage().contains("dkv-server exited with 0"), e.getMessage());
     }
     try {
-      await().atMost(Duration.ofSeconds(60)).until(() -> !cluster.isAlive(removed));
+      await().atMost(Duration.ofSeconds(60)).until(() -> !cluster.isAlive(i));
     } catch (ConditionTimeoutException e) {
-      throw new AssertionError("the removed member serves again on its old data\n" + cluster.log(removed), e);
+      throw new AssertionError(ifNot + "\n" + cluster.log(i), e);
     }
-    String secondLog = cluster.log(removed).substring(logBefore);
-    assertTrue(secondLog.contains(REMOVED), "etcd's message in its log:\n" + secondLog);
+    String log = cluster.log(i).substring(logBefore);
+    assertTrue(log.contains(REMOVED), "etcd's message in its log:\n" + log);
   }
 }
