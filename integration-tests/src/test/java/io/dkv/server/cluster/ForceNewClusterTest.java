@@ -54,6 +54,16 @@ class ForceNewClusterTest {
         throw new IllegalStateException(e);
       }
     });
+    try {
+      onDkv(onEtcd);
+    } finally {
+      // the etcd control stops its cluster before the test ends, also when DKV's side failed first (its
+      // processes outlived the test JVM then)
+      onEtcd.handle((answers, e) -> null).join();
+    }
+  }
+
+  private static void onDkv(CompletableFuture<List<String>> onEtcd) throws Exception {
     try (DkvCluster cluster = DkvCluster.start(3, 1, "--snapshot-count", "100")) {
       ForceNewClusterProbe.Outcome dkv;
       try {
