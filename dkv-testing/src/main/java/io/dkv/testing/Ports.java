@@ -56,7 +56,8 @@ public final class Ports {
   /** The lowest port of the kernel's ephemeral range; {@link #LOWEST} if it is not known. */
   private static int ephemeralLow() {
     try {
-      return Integer.parseInt(Files.readString(EPHEMERAL_RANGE).trim().split("\\s+")[0]);
+      // by lines: Files.readString of this file gave "3" (a /proc file reports a size of 0)
+      return Integer.parseInt(Files.readAllLines(EPHEMERAL_RANGE).get(0).trim().split("\\s+")[0]);
     } catch (IOException | RuntimeException unknown) {
       return LOWEST;
     }
