@@ -157,7 +157,7 @@ final class LinearizabilityRun {
       Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
           .until(() -> w.lastRevision() >= rev);
     } catch (ConditionTimeoutException e) {
-      problems.add(w.name() + " stopped at revision " + w.lastRevision() + " of " + rev);
+      problems.add(w.name() + " stopped at revision " + w.lastRevision() + " of " + rev + "; " + w.describe());
     }
   }
 }

@@ -69,7 +69,8 @@ class LinearizabilityTest {
       });
       System.out.printf("linearizability on %s, %.1f s: %s%n  faults: %s%n", name,
           (System.nanoTime() - started) / 1e9, report.summary(), String.join("; ", schedule.log()));
-      String problems = report.problems() + "\nfaults:\n" + String.join("\n", schedule.log());
+      String problems = report.problems() + "\nfaults:\n" + String.join("\n", schedule.log())
+          + (report.watchProblems().isEmpty() ? "" : "\n" + cluster.logs());
       assertTrue(report.violations().isEmpty(), problems);
       assertEquals(List.of(), report.lostWrites(), problems);
       assertEquals(List.of(), report.unexplained(), problems);
@@ -99,7 +100,7 @@ class LinearizabilityTest {
       violations.forEach(v -> assertEquals(Outcome.VIOLATION, v.outcome(), v::toString));
       assertTrue(violations.get(0).explanation().contains(" get -> "), violations.get(0)::toString);
       assertEquals(List.of(), report.lostWrites(), report::problems);
-      assertEquals(List.of(), report.watchProblems(), report::problems);
+      assertEquals(List.of(), report.watchProblems(), () -> report.problems() + "\n" + cluster.logs());
     }
   }
 }

@@ -61,6 +61,22 @@ final class MemberWatcher implements AutoCloseable {
     return copy;
   }
 
+  /**
+   * What this watcher has seen, for a failure message: its watch calls and how the last one went (its last
+   * response's header revision, whether it was created, cancelled and why).
+   */
+  synchronized String describe() {
+    Segment last = segments.get(segments.size() - 1);
+    synchronized (last) {
+      WatchResponse r = last.responses.isEmpty() ? null : last.responses.get(last.responses.size() - 1);
+      return name + ": " + segments.size() + " watch calls, the last from revision " + last.startRev + " with "
+          + last.responses.size() + " responses" + (r == null ? "" : ", its last at header revision "
+          + r.getHeader().getRevision() + " (created " + r.getCreated() + ", canceled " + r.getCanceled()
+          + (r.getCancelReason().isEmpty() ? "" : ": " + r.getCancelReason()) + ", compact revision "
+          + r.getCompactRevision() + ")");
+    }
+  }
+
   /** Every event received, in order. */
   List<Event> events() {
     List<Event> out = new ArrayList<>();
