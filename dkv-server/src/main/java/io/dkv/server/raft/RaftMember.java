@@ -39,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
@@ -77,6 +78,8 @@ public final class RaftMember implements Proposer {
   private static final Logger log = LoggerFactory.getLogger(RaftMember.class);
   /** Log entries of proposals on their way at once; the proposals that come meanwhile share the next entry. */
   private static final int MAX_ENTRIES_IN_FLIGHT = 2;
+  /** The members' transport: Ratis's gRPC, its followers told of each commit at once. */
+  private static final CommitTellingRpc RPC = new CommitTellingRpc();
   /** A batch of proposals stops growing at this size (a larger request goes alone: etcd allows 1.5 MiB). */
   private static final int MAX_ENTRY_BYTES = 1 << 20;
   private static final String META_CLUSTER_ID = "clusterId";
@@ -489,6 +492,7 @@ public final class RaftMember implements Proposer {
   private static RaftProperties properties(ClusterConfig cfg, Path raftDir) {
     RaftProperties p = new RaftProperties();
     RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
+    RaftConfigKeys.Rpc.setType(p, RPC);
     GrpcConfigKeys.Server.setHost(p, cfg.listenPeer().getHost());
     GrpcConfigKeys.Server.setPort(p, cfg.listenPeer().getPort());
     // A follower stands after at least an election timeout without hearing from a leader, as etcd's; at most 1.2
@@ -523,12 +527,9 @@ public final class RaftMember implements Proposer {
     // the entries a lagging follower may still need, not Ratis's 200 MB default: the state is in RocksDB
     RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
     RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("16MB"));
-    // Ratis's commit-index entries: appending one is how the leader tells the followers at once that an entry
-    // committed (etcd sends an empty append); without them a follower learns it from the next heartbeat, half an
-    // election timeout later, and a write through a follower waits that long. A member alone has no follower to
-    // tell, and each such entry would cost it a second log write and sync per write: off when it starts alone
-    // (a cluster grown from one member by MemberAdd has them once its members restart with the new flags)
-    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, cfg.initialCluster().size() > 1);
+    // no commit-index entries in the log: the leader's appenders tell the followers of each commit at once
+    // (CommitTellingRpc), without a second entry written and synced on every member per write
+    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
     RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.EXCEPTION);
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf("8MB")); // above etcd's largest request
     return p;
