@@ -126,7 +126,12 @@ public final class DkvServer implements AutoCloseable {
         }, "dkv-removed");
         t.start();
       });
-      raft.onLeadership(() -> leases.promote(cluster.electionTimeout()), leader -> leaderChanged(leader, ids));
+      raft.onLeadership(() -> leases.promote(cluster.electionTimeout()), leader -> {
+        if (leader != ids.memberId()) {
+          leases.demote();
+        }
+        leaderChanged(leader, ids);
+      });
 
       closer.register(leases).start(raft);
       if (b.compactionMode != null) {

@@ -2,6 +2,8 @@ package io.dkv.server.api;
 
 import io.dkv.server.apply.Proposer;
 import io.dkv.server.lease.Lessor;
+import io.dkv.server.mvcc.EtcdError;
+import io.dkv.server.mvcc.EtcdException;
 import io.dkv.server.mvcc.MvccStore;
 import io.etcd.jetcd.api.LeaseGrantRequest;
 import io.etcd.jetcd.api.LeaseGrantResponse;
@@ -83,9 +85,7 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
 
       @Override
       public void onNext(LeaseKeepAliveRequest r) {
-        // only the leader knows the leases' deadlines: the others forward it there, as etcd does
-        CompletableFuture<Message> answer = proposer.isLeader()
-            ? CompletableFuture.completedFuture(answerAsLeader(r)) : proposer.askLeader(r);
+        CompletableFuture<Message> answer = keepAlive(r, System.nanoTime() + KEEP_ALIVE_PATIENCE.toNanos());
         answer.whenComplete((m, err) -> {
           synchronized (obs) {
             if (failed) {
@@ -114,6 +114,33 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
         }
       }
     };
+  }
+
+  /** How long a keep-alive is asked again while the answer is "not leader" (etcd's request timeout). */
+  private static final java.time.Duration KEEP_ALIVE_PATIENCE = java.time.Duration.ofSeconds(5);
+  private static final java.util.concurrent.Executor AGAIN =
+      CompletableFuture.delayedExecutor(25, java.util.concurrent.TimeUnit.MILLISECONDS);
+
+  /**
+   * A keep-alive's answer. Only the leader knows the leases' deadlines: the others forward it there, as etcd
+   * does. "Not leader" (the leader changed, or it holds the lease past its deadline until the revoke is applied:
+   * {@link Lessor#renew}) is asked again, as etcd's server does, until the patience runs out.
+   */
+  private CompletableFuture<Message> keepAlive(LeaseKeepAliveRequest r, long deadline) {
+    CompletableFuture<Message> answer;
+    try {
+      answer = proposer.isLeader() ? CompletableFuture.completedFuture(answerAsLeader(r)) : proposer.askLeader(r);
+    } catch (EtcdException e) {
+      answer = CompletableFuture.failedFuture(e);
+    }
+    return answer.exceptionallyCompose(e -> {
+      Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+          ? e.getCause() : e;
+      if (cause instanceof EtcdException ee && ee.error() == EtcdError.NOT_LEADER && System.nanoTime() < deadline) {
+        return CompletableFuture.supplyAsync(() -> null, AGAIN).thenCompose(x -> keepAlive(r, deadline));
+      }
+      return CompletableFuture.failedFuture(cause);
+    });
   }
 
   @Override

@@ -56,6 +56,8 @@ public final class Lessor implements LeaseState, AutoCloseable {
   private final LongSupplier clock;
   private ScheduledExecutorService timer;
   private volatile Proposer proposer;
+  /** Promoted and not demoted since: only then are leases expired here. */
+  private volatile boolean primary;
 
   Lessor(Backend backend, MvccStore store, LongSupplier nanoClock) {
     this.backend = backend;
@@ -148,7 +150,17 @@ public final class Lessor implements LeaseState, AutoCloseable {
     for (Lease lease : leases.values()) {
       schedule(lease, now);
     }
+    primary = true;
     log.info("leading: {} leases renewed for their TTL plus {} ms", leases.size(), extend.toMillis());
+  }
+
+  /**
+   * This member does not lead (any more): it expires nothing until it is promoted again. Between its election and
+   * its promotion (once its first entry is applied) a new leader's deadlines are the ones it had as a follower,
+   * long past; expiring by them revoked live leases.
+   */
+  public void demote() {
+    primary = false;
   }
 
   /**
@@ -158,7 +170,7 @@ public final class Lessor implements LeaseState, AutoCloseable {
    * went to the new leader; its revokes, forwarded to the new leader, would revoke live leases.
    */
   int expire() {
-    if (!proposer.isLeader()) {
+    if (!primary || !proposer.isLeader()) {
       return 0;
     }
     List<Lease> due = new java.util.ArrayList<>();
@@ -186,8 +198,19 @@ public final class Lessor implements LeaseState, AutoCloseable {
     }
     Proposer p = proposer;
     p.readBarrier().whenComplete((v, e) -> {
-      boolean leading = e == null && p.isLeader();
+      boolean leading = e == null && p.isLeader() && primary;
       for (int i = 0; i < due.size(); i++) {
+        Lease lease = due.get(i);
+        boolean renewed;
+        synchronized (lease) {
+          renewed = lease.deadline != deadlines.get(i); // promoted meanwhile: a new deadline is queued
+          if (renewed) {
+            lease.revoking = false;
+          }
+        }
+        if (renewed) {
+          continue;
+        }
         if (leading) {
           revoke(p, due.get(i), deadlines.get(i));
         } else {
@@ -296,7 +319,14 @@ public final class Lessor implements LeaseState, AutoCloseable {
 
   /**
    * Keeps lease {@code id} alive for its full TTL from now; returns that TTL, or 0 if the lease does not
-   * exist or has expired (as etcd answers a keep-alive).
+   * exist (as etcd answers a keep-alive).
+   *
+   * @throws EtcdException {@code NOT_LEADER} if the lease is past its deadline but not revoked yet: as etcd's
+   *     lessor, which waits for the revoke or its demotion, this is no answer yet. A leader paused (SIGSTOP) while
+   *     another was elected still believes it leads when it resumes, its leases' deadlines passed meanwhile,
+   *     while the new leader kept them alive; its revokes are refused (the leadership is confirmed first), and its
+   *     keep-alive answers must not tell the client that the lease is gone. The client asks again, here or
+   *     elsewhere, and learns the truth once the revoke is applied or this member stepped down.
    */
   public long renew(long id) {
     Lease lease = leases.get(id);
@@ -306,7 +336,7 @@ public final class Lessor implements LeaseState, AutoCloseable {
     long now = clock.getAsLong();
     synchronized (lease) {
       if (lease.revoking || lease.deadline - now <= 0) {
-        return 0;
+        throw EtcdError.NOT_LEADER.exception();
       }
     }
     schedule(lease, now);

@@ -39,6 +39,7 @@ class LessorScaleTest {
       Lessor lessor = Lessor.open(backend, store, clock::get);
       try (DirectProposer proposer = new DirectProposer(store, lessor, io.dkv.server.alarm.AlarmStore.load(backend))) {
         lessor.proposeTo(proposer);
+        lessor.promote(java.time.Duration.ZERO);
         List<CompletableFuture<?>> grants = new ArrayList<>();
         for (int i = 0; i < LEASES; i++) {
           grants.add(proposer.propose(LeaseGrantRequest.newBuilder().setID(i + 1).setTTL(ttl(i)).build()));

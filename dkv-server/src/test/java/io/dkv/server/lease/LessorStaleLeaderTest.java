@@ -2,10 +2,12 @@ package io.dkv.server.lease;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Message;
 import io.dkv.server.mvcc.EtcdError;
+import io.dkv.server.mvcc.EtcdException;
 import io.dkv.server.mvcc.MvccStore;
 import io.dkv.server.storage.Backend;
 import io.etcd.jetcd.api.LeaseGrantRequest;
@@ -35,6 +37,8 @@ class LessorStaleLeaderTest {
     final AtomicBoolean leader = new AtomicBoolean(true);
     final AtomicBoolean stale = new AtomicBoolean();
     final List<Long> revokes = new CopyOnWriteArrayList<>();
+    /** When set, the barrier completes when the test completes this. */
+    volatile CompletableFuture<Void> barrier;
 
     StaleLeader(MvccStore store, Lessor lessor, io.dkv.server.alarm.AlarmStore alarms) {
       super(store, lessor, alarms);
@@ -54,7 +58,8 @@ class LessorStaleLeaderTest {
         leader.set(false); // the round met the new leader's term: this member steps down
         return CompletableFuture.failedFuture(EtcdError.LEADER_CHANGED.exception());
       }
-      return CompletableFuture.completedFuture(null);
+      CompletableFuture<Void> b = barrier;
+      return b != null ? b : CompletableFuture.completedFuture(null);
     }
 
     @Override
@@ -71,6 +76,7 @@ class LessorStaleLeaderTest {
       Lessor lessor = Lessor.open(backend, store, clock::get);
       try (StaleLeader p = new StaleLeader(store, lessor, io.dkv.server.alarm.AlarmStore.load(backend))) {
         lessor.proposeTo(p);
+        lessor.promote(java.time.Duration.ZERO);
         p.propose(LeaseGrantRequest.newBuilder().setID(1).setTTL(5).build()).get(10, TimeUnit.SECONDS);
         p.propose(LeaseGrantRequest.newBuilder().setID(2).setTTL(60).build()).get(10, TimeUnit.SECONDS);
 
@@ -90,6 +96,40 @@ class LessorStaleLeaderTest {
         assertEquals(List.of(1L), p.revokes);
         assertFalse(lessor.exists(1), "revoked once the leadership is confirmed");
         assertTrue(lessor.exists(2));
+      }
+    }
+  }
+
+  @Test
+  void aNewLeaderExpiresNothingByItsFollowerDeadlinesBeforeItIsPromoted() throws Exception {
+    AtomicLong clock = new AtomicLong();
+    try (Backend backend = Backend.open(dir)) {
+      MvccStore store = MvccStore.open(backend);
+      Lessor lessor = Lessor.open(backend, store, clock::get);
+      try (StaleLeader p = new StaleLeader(store, lessor, io.dkv.server.alarm.AlarmStore.load(backend))) {
+        lessor.proposeTo(p);
+        // granted while a follower: its deadline here is the grant's, never renewed (keep-alives go to the leader)
+        p.propose(LeaseGrantRequest.newBuilder().setID(1).setTTL(5).build()).get(10, TimeUnit.SECONDS);
+        clock.set(TimeUnit.SECONDS.toNanos(30));
+        assertEquals(0, lessor.expire(), "elected, not promoted yet: the follower's deadlines are no deadlines");
+        assertThrows(EtcdException.class, () -> lessor.renew(1), "past its deadline here: no answer yet");
+
+        // promoted while a check that found the lease due waits for its barrier: the lease is not revoked
+        lessor.promote(java.time.Duration.ZERO);
+        lessor.demote();
+        lessor.promote(java.time.Duration.ZERO);
+        clock.set(TimeUnit.SECONDS.toNanos(36));
+        p.barrier = new CompletableFuture<>();
+        assertEquals(1, lessor.expire());
+        lessor.promote(java.time.Duration.ofSeconds(1));
+        p.barrier.complete(null);
+        assertEquals(List.of(), p.revokes, "renewed by the promotion before the barrier completed");
+        assertEquals(5, lessor.renew(1));
+        lessor.demote();
+        clock.set(TimeUnit.SECONDS.toNanos(100));
+        p.barrier = null;
+        assertEquals(0, lessor.expire(), "demoted: nothing expired");
+        assertTrue(lessor.exists(1));
       }
     }
   }
