@@ -60,6 +60,9 @@ public final class Failover implements Callable<Integer> {
   @Option(names = "--output", description = "Also write the report to this file.")
   Path output;
 
+  @Option(names = "--logs", description = "Write the members' logs to <this>-<target>.log at the end.")
+  Path logs;
+
   @Override
   public Integer call() throws Exception {
     Map<String, List<Long>> times = new LinkedHashMap<>();
@@ -92,7 +95,8 @@ public final class Failover implements Callable<Integer> {
           cluster.awaitHealthy(Duration.ofSeconds(60));
           int leader = cluster.leader();
           Client survivor = clients.get((leader + 1) % 3);
-          put(survivor, "warm", Duration.ofSeconds(10)); // the survivor answers before the kill
+          put(survivor, "warm-" + round, Duration.ofSeconds(10)); // the survivor answers before the kill
+          awaitCaughtUp(clients, "warm-" + round); // and the member restarted in the last round has caught up
           cluster.kill(leader); // returns once the process has exited
           long killed = System.nanoTime();
           for (int attempt = 0; ; attempt++) {
@@ -107,9 +111,37 @@ public final class Failover implements Callable<Integer> {
         }
       } finally {
         clients.forEach(Client::close);
+        if (logs != null) {
+          Files.writeString(Path.of(logs + "-" + target + ".log"), cluster.logs());
+        }
       }
     }
     return millis;
+  }
+
+  /**
+   * Waits until every member serves {@code key} (a serializable read, from its own state): the kill then meets a
+   * cluster whose members all hold the leader's log, not one still catching up after its restart.
+   */
+  private static void awaitCaughtUp(List<Client> clients, String key) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    for (Client c : clients) {
+      while (true) {
+        try {
+          if (c.getKVClient().get(ByteSequence.from(key, StandardCharsets.UTF_8),
+              io.etcd.jetcd.options.GetOption.builder().withSerializable(true).build())
+              .get(1, TimeUnit.SECONDS).getCount() > 0) {
+            break;
+          }
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+          // not answering yet
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("a member did not catch up within 30 s");
+        }
+        Thread.sleep(20);
+      }
+    }
   }
 
   /** One put; whether it was acknowledged within {@code bound}. */

@@ -425,6 +425,10 @@ public final class DkvCluster implements FaultyCluster {
         kill(i);
       }
     }
-    EtcdProcess.deleteTree(dir);
+    if (Boolean.getBoolean("dkv.cluster.keep")) {
+      System.err.println("dkv.cluster.keep: the members' data and logs stay in " + dir);
+    } else {
+      EtcdProcess.deleteTree(dir);
+    }
   }
 }

@@ -51,7 +51,8 @@ import java.util.List;
  * (ACTIVATE, DEACTIVATE) is in the log, its {@code AlarmResponse} the answer; {@code HashKVRequest} and
  * {@code HashKVResponse} travel between members only (the corruption checks ask the other members' hashes), and
  * so do an {@code Int64Value} query (a member asks the others whether the member with that id was removed) and
- * its {@code BoolValue} answer.
+ * its {@code BoolValue} answer, and a {@code StringValue} query (whether the asked member, too, lost word from the
+ * leader it names: {@link LeaderLoss}) with a {@code BoolValue} answer.
  */
 final class Commands {
 
@@ -76,7 +77,10 @@ final class Commands {
       AlarmRequest.getDefaultInstance(), AlarmResponse.getDefaultInstance(), HashKVRequest.getDefaultInstance(),
       HashKVResponse.getDefaultInstance(),
       // between members: whether the member with the id of an Int64Value query was removed (a BoolValue)
-      com.google.protobuf.Int64Value.getDefaultInstance(), com.google.protobuf.BoolValue.getDefaultInstance());
+      com.google.protobuf.Int64Value.getDefaultInstance(), com.google.protobuf.BoolValue.getDefaultInstance(),
+      // between members: whether the asked one, too, has not heard from the leader a StringValue names for an
+      // election timeout (a BoolValue)
+      com.google.protobuf.StringValue.getDefaultInstance());
   private static final List<Class<? extends Message>> TYPES =
       PROTOTYPES.stream().<Class<? extends Message>>map(Message::getClass).toList();
   private static final byte ERROR = (byte) 0x7f;

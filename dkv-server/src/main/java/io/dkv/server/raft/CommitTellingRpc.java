@@ -1,5 +1,6 @@
 package io.dkv.server.raft;
 
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.grpc.GrpcFactory;
@@ -12,6 +13,7 @@ import org.apache.ratis.server.leader.FollowerInfo;
 import org.apache.ratis.server.leader.LeaderState;
 import org.apache.ratis.server.leader.LogAppender;
 import org.apache.ratis.server.raftlog.RaftLogIOException;
+import org.apache.ratis.util.TimeDuration;
 
 /**
  * Ratis's gRPC transport with one change to the leader's log appenders: when the commit index moves and there is
@@ -22,9 +24,20 @@ import org.apache.ratis.server.raftlog.RaftLogIOException;
  * work per write. A follower has to know an entry committed before it applies it, and a write through a follower
  * is answered once that follower applied it.
  *
+ * <p>Heartbeats go out every {@code --heartbeat-interval}, as etcd's, not every half election timeout as Ratis's:
+ * the followers hear of a leader's death within one interval of each other and of the death itself, so the first
+ * to notice finds the others ready to elect it ({@link LeaderLoss}).
+ *
  * <p>Ratis finds a transport by the name in its properties ({@link RpcType#valueOf}: a class name), hence public.
  */
 public final class CommitTellingRpc implements RpcType {
+
+  /**
+   * The members' property that holds etcd's --heartbeat-interval: how often the leader's appenders send an empty
+   * append to a follower they sent nothing else (Ratis alone sends one every half minimum election timeout).
+   */
+  static final String HEARTBEAT_KEY = "dkv.raft.heartbeat.interval";
+  private static final TimeDuration DEFAULT_HEARTBEAT = TimeDuration.valueOf(100, TimeUnit.MILLISECONDS);
 
   /** Ratis creates it by reflection; {@link RaftMember} names it in the members' and clients' properties. */
   public CommitTellingRpc() {}
@@ -60,17 +73,39 @@ public final class CommitTellingRpc implements RpcType {
   private static final class Appender extends GrpcLogAppender {
     /** The highest commit index sent to this follower. */
     private final AtomicLong told = new AtomicLong();
+    private final long heartbeatMs;
 
     Appender(RaftServer.Division server, LeaderState state, FollowerInfo follower) {
       super(server, state, follower);
+      this.heartbeatMs = server.getRaftServer().getProperties()
+          .getTimeDuration(HEARTBEAT_KEY, DEFAULT_HEARTBEAT, TimeUnit.MILLISECONDS).toLong(TimeUnit.MILLISECONDS);
+    }
+
+    /** Nothing sent to the follower for a heartbeat interval, and nothing outstanding to it. */
+    private boolean heartbeatDue() {
+      return !hasPendingDataRequests() && getFollower().getLastRpcSendTime().elapsedTimeMs() >= heartbeatMs;
+    }
+
+    @Override
+    public boolean shouldSendAppendEntries() {
+      return super.shouldSendAppendEntries() || heartbeatDue();
+    }
+
+    @Override
+    public long getWaitTimeMs() {
+      long ratis = super.getWaitTimeMs();
+      if (hasPendingDataRequests()) {
+        return ratis; // the reply runs the loop again
+      }
+      return Math.min(ratis, Math.max(1, heartbeatMs - getFollower().getLastRpcSendTime().elapsedTimeMs()));
     }
 
     @Override
     public AppendEntriesRequestProto newAppendEntriesRequest(long callId, boolean heartbeat)
         throws RaftLogIOException {
       AppendEntriesRequestProto request = super.newAppendEntriesRequest(callId, heartbeat);
-      if (request == null && !hasPendingDataRequests()
-          && getRaftLog().getLastCommittedIndex() > Math.max(told.get(), getFollower().getCommitIndex())) {
+      if (request == null && !hasPendingDataRequests() && (heartbeatDue()
+          || getRaftLog().getLastCommittedIndex() > Math.max(told.get(), getFollower().getCommitIndex()))) {
         request = super.newAppendEntriesRequest(callId, true);
       }
       if (request != null) {

@@ -44,44 +44,82 @@ final class PeerQuery {
    */
   static CompletableFuture<List<Answer>> ask(RaftGroupId groupId, long selfId, List<Member> members,
       com.google.protobuf.Message query, Duration timeout) {
-    List<Member> others = members.stream().filter(m -> m.getID() != selfId && m.getPeerURLsCount() > 0).toList();
+    List<Member> others = others(selfId, members);
     if (others.isEmpty()) {
       return CompletableFuture.completedFuture(List.of());
     }
-    List<RaftPeer> peers = others.stream().map(m -> RaftPeer.newBuilder().setId(MemberIds.hex(m.getID()))
-        .setAddress(Membership.address(m)).build()).toList();
-    RaftProperties p = new RaftProperties();
-    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(timeout.toMillis(), TimeUnit.MILLISECONDS));
-    Message q = Message.valueOf(UnsafeByteOperations.unsafeWrap(Commands.encode(query).asReadOnlyByteBuffer()));
-    RaftClient c = RaftClient.newBuilder().setProperties(p).setRaftGroup(RaftGroup.valueOf(groupId, peers))
-        .setRetryPolicy(RetryPolicies.noRetry()).build();
-    List<CompletableFuture<Answer>> answers = new ArrayList<>();
-    for (Member m : others) {
-      CompletableFuture<RaftClientReply> sent;
-      try {
-        sent = c.async().sendStaleRead(q, 0, RaftPeerId.valueOf(MemberIds.hex(m.getID())));
-      } catch (RuntimeException e) {
-        sent = CompletableFuture.failedFuture(e);
-      }
-      answers.add(sent.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).handle((reply, e) -> {
-        if (e != null) {
-          return new Answer(m, null, e.getCause() != null ? e.getCause() : e);
-        }
-        if (!reply.isSuccess()) {
-          return new Answer(m, null, reply.getException());
-        }
-        return new Answer(m, ByteString.copyFrom(reply.getMessage().getContent().asReadOnlyByteBuffer()), null);
-      }));
-    }
+    Kept c = new Kept(groupId, others, timeout);
     // closed off the thread that completed the last answer: one of the client's own threads, which closing it
     // waits for
-    return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).handleAsync((v, e) -> {
+    return c.ask(others, query).handleAsync((answers, e) -> {
+      c.close();
+      return answers;
+    });
+  }
+
+  private static List<Member> others(long selfId, List<Member> members) {
+    return members.stream().filter(m -> m.getID() != selfId && m.getPeerURLsCount() > 0).toList();
+  }
+
+  private static RaftPeer peer(Member m) {
+    return RaftPeer.newBuilder().setId(MemberIds.hex(m.getID())).setAddress(Membership.address(m)).build();
+  }
+
+  /**
+   * A client kept for queries asked again and again (its connections stay open, so a question costs a round
+   * trip): it asks the members it was built for; {@link #ask} with others builds a new one.
+   */
+  static final class Kept implements AutoCloseable {
+    private final List<RaftPeer> peers;
+    private final Duration timeout;
+    private final RaftClient client;
+
+    Kept(RaftGroupId groupId, List<Member> members, Duration timeout) {
+      this.peers = members.stream().map(PeerQuery::peer).toList();
+      this.timeout = timeout;
+      RaftProperties p = new RaftProperties();
+      RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(timeout.toMillis(), TimeUnit.MILLISECONDS));
+      this.client = RaftClient.newBuilder().setProperties(p).setRaftGroup(RaftGroup.valueOf(groupId, peers))
+          .setRetryPolicy(RetryPolicies.noRetry()).build();
+    }
+
+    /** Whether this client was built for exactly these members. */
+    boolean asks(List<Member> members) {
+      return peers.equals(members.stream().map(PeerQuery::peer).toList());
+    }
+
+    /** Sends {@code query} to each of {@code members} (among those it was built for); their answers. */
+    CompletableFuture<List<Answer>> ask(List<Member> members, com.google.protobuf.Message query) {
+      Message q = Message.valueOf(UnsafeByteOperations.unsafeWrap(Commands.encode(query).asReadOnlyByteBuffer()));
+      List<CompletableFuture<Answer>> answers = new ArrayList<>();
+      for (Member m : members) {
+        CompletableFuture<RaftClientReply> sent;
+        try {
+          sent = client.async().sendStaleRead(q, 0, RaftPeerId.valueOf(MemberIds.hex(m.getID())));
+        } catch (RuntimeException e) {
+          sent = CompletableFuture.failedFuture(e);
+        }
+        answers.add(sent.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).handle((reply, e) -> {
+          if (e != null) {
+            return new Answer(m, null, e.getCause() != null ? e.getCause() : e);
+          }
+          if (!reply.isSuccess()) {
+            return new Answer(m, null, reply.getException());
+          }
+          return new Answer(m, ByteString.copyFrom(reply.getMessage().getContent().asReadOnlyByteBuffer()), null);
+        }));
+      }
+      return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+          .thenApply(v -> answers.stream().map(CompletableFuture::join).toList());
+    }
+
+    @Override
+    public void close() {
       try {
-        c.close();
+        client.close();
       } catch (IOException | RuntimeException closing) {
         log.debug("closing the peer query client", closing);
       }
-      return answers.stream().map(CompletableFuture::join).toList();
-    });
+    }
   }
 }

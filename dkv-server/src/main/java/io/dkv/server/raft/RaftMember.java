@@ -45,6 +45,8 @@ import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.proto.RaftProtos.RaftRpcRequestProto;
+import org.apache.ratis.proto.RaftProtos.StartLeaderElectionRequestProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -60,8 +62,10 @@ import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.ProtoUtils;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
@@ -130,6 +134,9 @@ public final class RaftMember implements Proposer {
   private final java.util.concurrent.atomic.AtomicBoolean removalSeen = new java.util.concurrent.atomic.AtomicBoolean();
   private final MvccStore store;
   private volatile CorruptionCheck corruptionCheck;
+  private final LeaderLoss leaderLoss;
+  private final LeaderLossRaft leaderLossRaft;
+  private final Duration electionTimeout;
   /** Answers the other members' HashKV requests (a scan of the whole store) off Ratis's threads. */
   private final java.util.concurrent.ExecutorService hashes = Executors.newSingleThreadExecutor(
       new ThreadFactoryBuilder().setNameFormat("dkv-hashkv").setDaemon(true).build());
@@ -294,6 +301,9 @@ public final class RaftMember implements Proposer {
     }, members, java.time.Clock.systemUTC());
     stateMachine.answerLeaderQueries(this::answerQuery);
     stateMachine.onMemberRemoved(this::checkRemoved);
+    this.electionTimeout = cfg.electionTimeout();
+    this.leaderLossRaft = new LeaderLossRaft();
+    this.leaderLoss = new LeaderLoss(leaderLossRaft, cfg.electionTimeout(), cfg.heartbeatInterval().dividedBy(4));
     this.readRounds = new Rounds<>(this::readIndexRound, retries);
     this.batcher = new Batcher<>(this::proposeEntry, this::answers, proposals, MAX_ENTRIES_IN_FLIGHT,
         MAX_ENTRY_BYTES);
@@ -513,6 +523,8 @@ public final class RaftMember implements Proposer {
       RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, TimeDuration.valueOf(20, TimeUnit.MILLISECONDS));
     }
     RaftServerConfigKeys.LeaderElection.setPreVote(p, cfg.preVote());
+    p.setTimeDuration(CommitTellingRpc.HEARTBEAT_KEY,
+        TimeDuration.valueOf(cfg.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, cfg.snapshotCount());
@@ -524,6 +536,10 @@ public final class RaftMember implements Proposer {
     RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(1024, cfg.snapshotCount()));
     RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true); // the leader sends its checkpoint
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
+    // Ratis fills a segment with zeros ahead of the writes, by this much at a time, and the next sync writes them
+    // out: 4 MB by default, some 30 ms at every new segment, which a new leader opens for its term before its first
+    // commit (on the way of a failover)
+    RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf("256KB"));
     // the entries a lagging follower may still need, not Ratis's 200 MB default: the state is in RocksDB
     RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
     RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("16MB"));
@@ -666,6 +682,11 @@ public final class RaftMember implements Proposer {
       // another member asks whether it was removed (it may have been down or cut off meanwhile)
       return CompletableFuture.completedFuture(Commands.encode(
           com.google.protobuf.BoolValue.of(members.isRemoved(asked.getValue()))));
+    }
+    if (m instanceof com.google.protobuf.StringValue leader) {
+      // a follower asks whether this member, too, has not heard from that leader for an election timeout
+      return CompletableFuture.completedFuture(Commands.encode(com.google.protobuf.BoolValue.of(
+          LeaderLoss.agrees(followerView(), isLeader(), leader.getValue(), electionTimeout.toMillis()))));
     }
     if (m instanceof HashKVRequest h) {
       return CompletableFuture.supplyAsync(() -> hashKv(h.getRevision()), hashes);
@@ -1148,9 +1169,106 @@ public final class RaftMember implements Proposer {
     return false;
   }
 
+  /** This member as a voting follower with a known leader, or null. */
+  private LeaderLoss.Follower followerView() {
+    RaftServer.Division d = division();
+    var info = d.getInfo();
+    RaftPeerId leader = info.getLeaderId();
+    if (!info.isFollower() || leader == null) {
+      return null;
+    }
+    var follower = info.getRoleInfoProto().getFollowerInfo();
+    // an append being handled is word from the leader (Ratis's follower does not stand meanwhile either)
+    long silence = follower.getOutstandingOp() > 0 ? 0 : follower.getLeaderInfo().getLastRpcElapsedTimeMs();
+    return new LeaderLoss.Follower(leader.toString(), info.getCurrentTerm(), silence);
+  }
+
+  /** What {@link LeaderLoss} does through this member's Raft server. */
+  private final class LeaderLossRaft implements LeaderLoss.Raft {
+    @Override
+    public LeaderLoss.Follower follower() {
+      return closed ? null : followerView();
+    }
+
+    /** Kept between questions (its connections open); built again when the members change. */
+    private PeerQuery.Kept peers;
+
+    @Override
+    public CompletableFuture<Integer> agreeing(String leader) {
+      List<Member> others = members().stream().filter(m -> m.getID() != memberId && m.getPeerURLsCount() > 0
+          && !m.getIsLearner()).toList();
+      PeerQuery.Kept kept = peers;
+      if (kept == null || !kept.asks(others)) {
+        if (kept != null) {
+          kept.close();
+        }
+        kept = new PeerQuery.Kept(groupId, others,
+            Duration.ofMillis(Math.max(50, electionTimeout.toMillis() / 4)));
+        peers = kept;
+      }
+      List<Member> asked = others.stream().filter(m -> !MemberIds.hex(m.getID()).equals(leader)).toList();
+      return kept.ask(asked, com.google.protobuf.StringValue.of(leader)).thenApply(answers -> {
+        int agree = 0;
+        for (PeerQuery.Answer a : answers) {
+          if (a.answer() != null && Commands.error(a.answer()) == null
+              && Commands.decode(a.answer()) instanceof com.google.protobuf.BoolValue b && b.getValue()) {
+            agree++;
+          }
+        }
+        return agree;
+      });
+    }
+
+    @Override
+    public int rank(String leader) {
+      return (int) division().getRaftConf().getCurrentPeers().stream()
+          .map(p -> p.getId().toString())
+          .filter(id -> !id.equals(leader) && id.compareTo(selfId.toString()) < 0)
+          .count();
+    }
+
+    void close() {
+      PeerQuery.Kept kept = peers;
+      if (kept != null) {
+        kept.close();
+      }
+    }
+
+    @Override
+    public int voters() {
+      return division().getRaftConf().getCurrentPeers().size();
+    }
+
+    @Override
+    public boolean stand(LeaderLoss.Follower f) {
+      var info = division().getInfo();
+      TermIndex last = division().getRaftLog().getLastEntryTermIndex();
+      if (last == null) {
+        return false;
+      }
+      // Ratis's request by which a leader hands over its leadership: the follower stands at once, without a
+      // pre-vote; it takes it only from the leader it follows in this term, with a log no longer than its own
+      StartLeaderElectionRequestProto request = StartLeaderElectionRequestProto.newBuilder()
+          .setServerRequest(RaftRpcRequestProto.newBuilder()
+              .setRequestorId(RaftPeerId.valueOf(f.leader()).toByteString())
+              .setReplyId(selfId.toByteString())
+              .setRaftGroupId(ProtoUtils.toRaftGroupIdProtoBuilder(groupId)))
+          .setLeaderLastEntry(last.toProto())
+          .build();
+      try {
+        return info.getCurrentTerm() == f.term() && server.startLeaderElection(request).getServerReply().getSuccess();
+      } catch (IOException | RuntimeException e) {
+        log.debug("standing for election failed", e);
+        return false;
+      }
+    }
+  }
+
   @Override
   public void close() {
     closed = true;
+    leaderLoss.close();
+    leaderLossRaft.close();
     CorruptionCheck check = corruptionCheck;
     if (check != null) {
       check.close();
