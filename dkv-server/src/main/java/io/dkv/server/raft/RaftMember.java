@@ -1194,7 +1194,10 @@ public final class RaftMember implements Proposer {
     private PeerQuery.Kept peers;
 
     @Override
-    public CompletableFuture<Integer> agreeing(String leader) {
+    public synchronized CompletableFuture<Integer> agreeing(String leader) {
+      if (closed) {
+        return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
+      }
       List<Member> others = members().stream().filter(m -> m.getID() != memberId && m.getPeerURLsCount() > 0
           && !m.getIsLearner()).toList();
       PeerQuery.Kept kept = peers;
@@ -1227,10 +1230,9 @@ public final class RaftMember implements Proposer {
           .count();
     }
 
-    void close() {
-      PeerQuery.Kept kept = peers;
-      if (kept != null) {
-        kept.close();
+    synchronized void close() {
+      if (peers != null) {
+        peers.close();
       }
     }
 
