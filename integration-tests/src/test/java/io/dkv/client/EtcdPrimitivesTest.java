@@ -10,6 +10,6 @@ class EtcdPrimitivesTest extends PrimitivesContract {
 
   @Override
   int incrementsPerThread() {
-    return 100; // etcd fsyncs every write: the full 16 x 1,000 runs against dkv-server
+    return 100; // etcd fsyncs every write
   }
 }
