@@ -117,7 +117,7 @@ final class ErrorStatus {
     return Status.INVALID_ARGUMENT.withDescription(message);
   }
 
-  private static Throwable unwrap(Throwable e) {
+  static Throwable unwrap(Throwable e) {
     return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
   }
 }

@@ -134,8 +134,7 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
       answer = CompletableFuture.failedFuture(e);
     }
     return answer.exceptionallyCompose(e -> {
-      Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
-          ? e.getCause() : e;
+      Throwable cause = ErrorStatus.unwrap(e);
       if (cause instanceof EtcdException ee && ee.error() == EtcdError.NOT_LEADER && System.nanoTime() < deadline) {
         return CompletableFuture.supplyAsync(() -> null, AGAIN).thenCompose(x -> keepAlive(r, deadline));
       }

@@ -212,9 +212,9 @@ public final class Lessor implements LeaseState, AutoCloseable {
           continue;
         }
         if (leading) {
-          revoke(p, due.get(i), deadlines.get(i));
+          revoke(p, lease, deadlines.get(i));
         } else {
-          retryLater(due.get(i), deadlines.get(i)); // the next check asks again, if this member still leads
+          retryLater(lease, deadlines.get(i)); // the next check asks again, if this member still leads
         }
       }
     });

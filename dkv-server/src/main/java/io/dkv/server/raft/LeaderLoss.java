@@ -2,8 +2,8 @@ package io.dkv.server.raft;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -40,8 +40,8 @@ final class LeaderLoss implements AutoCloseable {
     /** This member's place (from 0) among the voters but {@code leader}, in the order of their ids. */
     int rank(String leader);
 
-    /** Stands for election now against {@code follower}'s leader; whether Ratis took it. */
-    boolean stand(Follower follower);
+    /** Stands for election now against {@code follower}'s leader (Ratis may refuse: then its own election runs). */
+    void stand(Follower follower);
   }
 
   /** A follower's view: its leader, the term, how long since it last heard from the leader. */
@@ -49,22 +49,18 @@ final class LeaderLoss implements AutoCloseable {
 
   private final Raft raft;
   private final long electionMs;
-  private final ScheduledExecutorService ticks;
+  private final ScheduledFuture<?> ticks;
   /** Touched by the tick thread only. */
   private Follower episode;
   private long threshold;
   private volatile boolean asking;
 
-  LeaderLoss(Raft raft, Duration election, Duration tick) {
+  /** Looks at the silence every {@code tick} on {@code scheduler} (the member's, for short tasks), until closed. */
+  LeaderLoss(Raft raft, Duration election, Duration tick, ScheduledExecutorService scheduler) {
     this.raft = raft;
     this.electionMs = election.toMillis();
-    this.ticks = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "dkv-leader-loss");
-      t.setDaemon(true);
-      return t;
-    });
     long ms = Math.max(1, tick.toMillis());
-    ticks.scheduleWithFixedDelay(this::tickSafely, ms, ms, TimeUnit.MILLISECONDS);
+    this.ticks = scheduler.scheduleWithFixedDelay(this::tickSafely, ms, ms, TimeUnit.MILLISECONDS);
   }
 
   private void tickSafely() {
@@ -126,6 +122,6 @@ final class LeaderLoss implements AutoCloseable {
 
   @Override
   public void close() {
-    ticks.shutdownNow();
+    ticks.cancel(false);
   }
 }

@@ -57,7 +57,8 @@ final class PeerQuery {
     });
   }
 
-  private static List<Member> others(long selfId, List<Member> members) {
+  /** The members but {@code selfId} that have peer URLs: the ones a query can reach. */
+  static List<Member> others(long selfId, List<Member> members) {
     return members.stream().filter(m -> m.getID() != selfId && m.getPeerURLsCount() > 0).toList();
   }
 

@@ -303,7 +303,8 @@ public final class RaftMember implements Proposer {
     stateMachine.onMemberRemoved(this::checkRemoved);
     this.electionTimeout = cfg.electionTimeout();
     this.leaderLossRaft = new LeaderLossRaft();
-    this.leaderLoss = new LeaderLoss(leaderLossRaft, cfg.electionTimeout(), cfg.heartbeatInterval().dividedBy(4));
+    this.leaderLoss = new LeaderLoss(leaderLossRaft, cfg.electionTimeout(), cfg.heartbeatInterval().dividedBy(4),
+        retries);
     this.readRounds = new Rounds<>(this::readIndexRound, retries);
     this.batcher = new Batcher<>(this::proposeEntry, this::answers, proposals, MAX_ENTRIES_IN_FLIGHT,
         MAX_ENTRY_BYTES);
@@ -1198,8 +1199,7 @@ public final class RaftMember implements Proposer {
       if (closed) {
         return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
       }
-      List<Member> others = members().stream().filter(m -> m.getID() != memberId && m.getPeerURLsCount() > 0
-          && !m.getIsLearner()).toList();
+      List<Member> others = PeerQuery.others(memberId, members()).stream().filter(m -> !m.getIsLearner()).toList();
       PeerQuery.Kept kept = peers;
       if (kept == null || !kept.asks(others)) {
         if (kept != null) {
@@ -1242,11 +1242,10 @@ public final class RaftMember implements Proposer {
     }
 
     @Override
-    public boolean stand(LeaderLoss.Follower f) {
-      var info = division().getInfo();
+    public void stand(LeaderLoss.Follower f) {
       TermIndex last = division().getRaftLog().getLastEntryTermIndex();
-      if (last == null) {
-        return false;
+      if (last == null || division().getInfo().getCurrentTerm() != f.term()) {
+        return;
       }
       // Ratis's request by which a leader hands over its leadership: the follower stands at once, without a
       // pre-vote; it takes it only from the leader it follows in this term, with a log no longer than its own
@@ -1258,10 +1257,11 @@ public final class RaftMember implements Proposer {
           .setLeaderLastEntry(last.toProto())
           .build();
       try {
-        return info.getCurrentTerm() == f.term() && server.startLeaderElection(request).getServerReply().getSuccess();
+        if (!server.startLeaderElection(request).getServerReply().getSuccess()) {
+          log.debug("Ratis did not take the stand against {} in term {}", f.leader(), f.term());
+        }
       } catch (IOException | RuntimeException e) {
         log.debug("standing for election failed", e);
-        return false;
       }
     }
   }

@@ -8,6 +8,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 class LeaderLossTest {
@@ -45,15 +48,21 @@ class LeaderLossTest {
     }
 
     @Override
-    public boolean stand(LeaderLoss.Follower f) {
+    public void stand(LeaderLoss.Follower f) {
       stood.add(f);
-      return true;
     }
+  }
+
+  private static final ScheduledExecutorService SCHEDULER = Executors.newSingleThreadScheduledExecutor();
+
+  @AfterAll
+  static void stopScheduler() {
+    SCHEDULER.shutdownNow();
   }
 
   /** Ticks only when the test says (the scheduled ones are an hour apart). */
   private static LeaderLoss loss(FakeRaft raft) {
-    return new LeaderLoss(raft, ELECTION, Duration.ofHours(1));
+    return new LeaderLoss(raft, ELECTION, Duration.ofHours(1), SCHEDULER);
   }
 
   @Test
