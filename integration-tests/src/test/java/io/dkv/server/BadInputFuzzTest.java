@@ -208,11 +208,44 @@ class BadInputFuzzTest {
         return new Req("delete " + brief(r), kv -> kv.deleteRange(r));
       } else if (p < 96) {
         TxnRequest r = txn(0);
-        return new Req("txn " + brief(r), kv -> kv.txn(r));
+        while (panicsEtcd(r)) {
+          r = txn(0);
+        }
+        TxnRequest txn = r;
+        return new Req("txn " + brief(txn), kv -> kv.txn(txn));
       } else {
         CompactionRequest r = CompactionRequest.newBuilder().setRevision(revision(true))
             .setPhysical(rnd.nextBoolean()).build();
         return new Req("compact " + r.getRevision() + " physical=" + r.getPhysical(), kv -> kv.compact(r));
+      }
+    }
+
+    /**
+     * Etcd (3.4 to 3.6) checks a txn's ignore_value / ignore_lease puts against the state before the txn, and
+     * its duplicate-key check takes a delete's range_end "\0" for an empty range: such a put of a key that a
+     * delete-from-key earlier in the txn removed fails half applied, and etcd panics (again on every restart).
+     * There is no answer of etcd's to compare with; DKV answers "key not found" and changes nothing
+     * (KvOpsTest.anIgnoreValuePutOfAKeyDeletedEarlierInTheTxnFailsBeforeTheDelete). Any txn holding both is
+     * left out.
+     */
+    private static boolean panicsEtcd(TxnRequest t) {
+      List<RequestOp> ops = new ArrayList<>();
+      collect(t, ops);
+      boolean fromKeyDelete = ops.stream().anyMatch(op -> op.hasRequestDeleteRange()
+          && op.getRequestDeleteRange().getRangeEnd().equals(ByteString.copyFrom(new byte[] {0})));
+      boolean ignoringPut = ops.stream().anyMatch(op -> op.hasRequestPut()
+          && (op.getRequestPut().getIgnoreValue() || op.getRequestPut().getIgnoreLease()));
+      return fromKeyDelete && ignoringPut;
+    }
+
+    private static void collect(TxnRequest t, List<RequestOp> ops) {
+      for (List<RequestOp> branch : List.of(t.getSuccessList(), t.getFailureList())) {
+        for (RequestOp op : branch) {
+          ops.add(op);
+          if (op.hasRequestTxn()) {
+            collect(op.getRequestTxn(), ops);
+          }
+        }
       }
     }
 

@@ -166,7 +166,7 @@ public final class KvOps {
     List<Boolean> path = new ArrayList<>();
     compareToPath(view, t, path);
     if (writer != null) {
-      checkRequests(t, path, new int[] {0}, op -> checkPut(view, op, leases));
+      checkRequests(t, path, new int[] {0}, new PutCheck(view, leases));
     }
     checkRequests(t, path, new int[] {0}, op -> checkRange(view, op));
     TxnResponse.Builder resp = applyTxn(view, writer, t, path, new int[] {0});
@@ -200,18 +200,65 @@ public final class KvOps {
     }
   }
 
-  private static void checkPut(ReadView view, RequestOp op, LeaseCheck leases) {
-    if (!op.hasRequestPut()) {
-      return;
+  /**
+   * Checks the chosen branches' puts in the order they will run: a put with ignore_value or ignore_lease needs
+   * its key to exist at that point, so deletes and puts earlier in the same txn count. Etcd checks against the
+   * state before the txn only, and its duplicate-key check reads a delete's range_end "\0" as an empty range,
+   * so a delete-from-key followed by such a put on a deleted key passes its checks and fails half applied
+   * (etcd panics on it, and again on every restart). Here it fails before anything changes.
+   */
+  private static final class PutCheck implements java.util.function.Consumer<RequestOp> {
+    private final ReadView view;
+    private final LeaseCheck leases;
+    private final List<DeleteRangeRequest> deletes = new ArrayList<>();
+    private final List<ByteString> puts = new ArrayList<>(); // keys put since the last delete covering them
+
+    PutCheck(ReadView view, LeaseCheck leases) {
+      this.view = view;
+      this.leases = leases;
     }
-    PutRequest p = op.getRequestPut();
-    if (p.getIgnoreValue() || p.getIgnoreLease()) {
-      if (view.range(p.getKey(), ByteString.EMPTY, 0, 0, false).kvs().isEmpty()) {
+
+    @Override
+    public void accept(RequestOp op) {
+      if (op.hasRequestDeleteRange()) {
+        DeleteRangeRequest d = op.getRequestDeleteRange();
+        deletes.add(d);
+        puts.removeIf(k -> covers(d.getKey(), d.getRangeEnd(), k));
+        return;
+      }
+      if (!op.hasRequestPut()) {
+        return;
+      }
+      PutRequest p = op.getRequestPut();
+      if ((p.getIgnoreValue() || p.getIgnoreLease()) && !exists(p.getKey())) {
         throw EtcdError.KEY_NOT_FOUND.exception();
       }
+      if (p.getLease() != 0 && !leases.exists(p.getLease())) {
+        throw EtcdError.LEASE_NOT_FOUND.exception();
+      }
+      puts.add(p.getKey());
     }
-    if (p.getLease() != 0 && !leases.exists(p.getLease())) {
-      throw EtcdError.LEASE_NOT_FOUND.exception();
+
+    private boolean exists(ByteString key) {
+      if (puts.contains(key)) {
+        return true;
+      }
+      for (DeleteRangeRequest d : deletes) {
+        if (covers(d.getKey(), d.getRangeEnd(), key)) {
+          return false;
+        }
+      }
+      return !view.range(key, ByteString.EMPTY, 0, 0, false).kvs().isEmpty();
+    }
+
+    /** Whether etcd's range [key, end) holds k: an empty end is the key alone, "\0" every key from it. */
+    private static boolean covers(ByteString key, ByteString end, ByteString k) {
+      var order = ByteString.unsignedLexicographicalComparator();
+      if (end.isEmpty()) {
+        return k.equals(key);
+      }
+      boolean toEnd = end.size() == 1 && end.byteAt(0) == 0;
+      return order.compare(k, key) >= 0 && (toEnd || order.compare(k, end) < 0);
     }
   }
 
