@@ -29,6 +29,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -37,8 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
  * server's return within 2 s of it answering again; before the fix gRPC's reconnect backoff (1 s doubling to 120 s)
  * made that 20 s. The server is stopped and restarted on the same port with the same data. The informer logs one
  * WARN for the loss and one INFO for the resume. Run alone with {@code -Dtest=OutageRecoveryTest}; each case takes
- * about a minute. The measured times are printed.
+ * about a minute; the two run at once (most of that minute is the outage). The measured times are printed.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class OutageRecoveryTest {
 
   private static final Duration OUTAGE = Duration.ofSeconds(45);
@@ -185,12 +188,13 @@ class OutageRecoveryTest {
 
   private void workerAndControllerActWithinTwoSecondsOfTheReturn(String kind, Restartable server)
       throws Exception {
+    String prefix = "jobs-" + kind + "/"; // the two cases run at once: each its own keys and informer log lines
     Map<String, Long> workerSaw = new ConcurrentHashMap<>();
     Map<String, Long> controllerSaw = new ConcurrentHashMap<>();
     try (LogCapture reflectorLog = new LogCapture(Class.forName("io.dkv.informer.Reflector"));
         DkvClient client = DkvClient.builder().endpoints(server.endpoint()).connectTimeout(Duration.ofSeconds(2))
             .requestTimeout(Duration.ofSeconds(10)).build();
-        Subscription worker = client.watchPrefix("jobs/", Codec.string(), WatchOptions.defaults(),
+        Subscription worker = client.watchPrefix(prefix, Codec.string(), WatchOptions.defaults(),
             new WatchHandler<>() {
               @Override
               public void onEvent(WatchEvent<String> e) {
@@ -199,7 +203,7 @@ class OutageRecoveryTest {
             });
         Manager manager = Manager.builder().build()) {
       SharedIndexInformer<Versioned<String>> jobs = SharedIndexInformer
-          .builder(ListerWatchers.etcd(client, "jobs/", Codec.string())).build();
+          .builder(ListerWatchers.etcd(client, prefix, Codec.string())).build();
       manager.add(Controller.builder("outage-" + kind).meterRegistry(manager.meterRegistry())
           .forResource(jobs)
           .build(request -> {
@@ -207,9 +211,9 @@ class OutageRecoveryTest {
             return Result.done();
           }));
       manager.start();
-      client.put("jobs/before", "before");
-      await().atMost(Duration.ofSeconds(30)).until(() -> workerSaw.containsKey("jobs/before")
-          && controllerSaw.containsKey("jobs/before"));
+      client.put(prefix + "before", "before");
+      await().atMost(Duration.ofSeconds(30)).until(() -> workerSaw.containsKey(prefix + "before")
+          && controllerSaw.containsKey(prefix + "before"));
 
       server.stop();
       long down = System.nanoTime();
@@ -221,22 +225,23 @@ class OutageRecoveryTest {
       System.out.printf("%s: down for %d s%n", kind, TimeUnit.NANOSECONDS.toSeconds(back - down));
 
       try (DkvClient writer = DkvClient.connect(server.endpoint())) { // a new process's client: no backoff to wait
-        writer.put("jobs/after", "after");
+        writer.put(prefix + "after", "after");
       }
       long left = ACT_WITHIN.toNanos() - (System.nanoTime() - back);
       try {
         await().atMost(Duration.ofNanos(Math.max(left, 1))).pollInterval(Duration.ofMillis(10))
-            .until(() -> workerSaw.containsKey("jobs/after") && controllerSaw.containsKey("jobs/after"));
+            .until(() -> workerSaw.containsKey(prefix + "after") && controllerSaw.containsKey(prefix + "after"));
       } finally {
         System.out.printf("%s: after the server answered again, the worker acted in %s ms, the controller in %s"
-            + " ms%n", kind, since(back, workerSaw.get("jobs/after")), since(back, controllerSaw.get("jobs/after")));
+            + " ms%n", kind, since(back, workerSaw.get(prefix + "after")), since(back, controllerSaw.get(prefix + "after")));
       }
 
-      List<String> lines = reflectorLog.operatorLines();
+      List<String> lines = reflectorLog.operatorLines().stream().filter(l -> l.contains(prefix)).toList();
       System.out.printf("%s: the informer logged %s%n", kind, lines);
-      assertEquals(1, lines.stream().filter(l -> l.startsWith("WARN") && l.contains("lost its source etcd:jobs/"))
+      assertEquals(1, lines.stream().filter(l -> l.startsWith("WARN") && l.contains("lost its source etcd:" + prefix))
           .count(), lines.toString());
-      assertEquals(1, lines.stream().filter(l -> l.startsWith("INFO") && l.contains("answers again")).count(),
+      assertEquals(1, lines.stream()
+          .filter(l -> l.startsWith("INFO") && l.contains("source etcd:" + prefix + " answers again")).count(),
           lines.toString());
       assertTrue(jobs.lastError().isEmpty(), "no error once resumed");
     }

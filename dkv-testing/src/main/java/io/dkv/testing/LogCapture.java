@@ -4,13 +4,16 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.LoggerFactory;
 
 /**
  * Records what one Logback logger (and the loggers below it) logs, at DEBUG and above, while open; restores the
- * logger's level on close. Safe to read while other threads log. Needs {@code ch.qos.logback:logback-classic} on
+ * logger's level when the last open capture of it closes (captures of one logger may overlap: each records it
+ * all). Safe to read while other threads log. Needs {@code ch.qos.logback:logback-classic} on
  * the test class path (an optional dependency of dkv-testing).
  *
  * <pre>{@code
@@ -21,8 +24,11 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  */
 public final class LogCapture implements AutoCloseable {
+  /** Per logger name: how many captures are open, and its level before the first (captures may overlap). */
+  private static final Map<String, Integer> OPEN = new HashMap<>();
+  private static final Map<String, Level> BEFORE = new HashMap<>();
+
   private final Logger logger;
-  private final Level before;
   private final Recording appender = new Recording();
 
   /** Captures the logger of {@code loggerOf}. */
@@ -33,8 +39,12 @@ public final class LogCapture implements AutoCloseable {
   /** Captures the logger {@code name}, such as {@code io.dkv} for all of DKV. */
   public LogCapture(String name) {
     logger = (Logger) LoggerFactory.getLogger(name);
-    before = logger.getLevel();
-    logger.setLevel(Level.DEBUG);
+    synchronized (OPEN) {
+      if (OPEN.merge(name, 1, Integer::sum) == 1) {
+        BEFORE.put(name, logger.getLevel()); // may be null: inherited
+      }
+      logger.setLevel(Level.DEBUG);
+    }
     appender.start();
     logger.addAppender(appender);
   }
@@ -59,7 +69,12 @@ public final class LogCapture implements AutoCloseable {
   @Override
   public void close() {
     logger.detachAppender(appender);
-    logger.setLevel(before);
+    synchronized (OPEN) {
+      if (OPEN.merge(logger.getName(), -1, Integer::sum) == 0) {
+        OPEN.remove(logger.getName());
+        logger.setLevel(BEFORE.remove(logger.getName()));
+      }
+    }
   }
 
   private static final class Recording extends AppenderBase<ILoggingEvent> {
