@@ -90,6 +90,11 @@ public final class RaftMember implements Proposer {
   private static final String META_MEMBER_ID = "memberId";
   private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(30);
   private static final long CLIENT_RETRY_MS = 20;
+  /**
+   * The Raft log's segment size (8MB by default; "1MB" and the like): only whole segments are purged behind a
+   * snapshot, so tests of the purge and of snapshot installs use small ones. Not an etcd flag: a system property.
+   */
+  public static final String SEGMENT_SIZE = "dkv.raft.log.segment.size";
 
   private final RaftServer server;
   private final RaftGroupId groupId;
@@ -551,7 +556,7 @@ public final class RaftMember implements Proposer {
     RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, keep);
     RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(1024, cfg.snapshotCount()));
     RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true); // the leader sends its checkpoint
-    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(System.getProperty(SEGMENT_SIZE, "8MB")));
     // Ratis fills a segment with zeros ahead of the writes, by this much at a time, and the next sync writes them
     // out: 4 MB by default, some 30 ms at every new segment, which a new leader opens for its term before its first
     // commit (on the way of a failover)

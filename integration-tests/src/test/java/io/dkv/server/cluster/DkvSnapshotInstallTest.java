@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dkv.server.raft.RaftMember;
 import io.dkv.testing.DkvCluster;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
@@ -28,13 +29,16 @@ import org.junit.jupiter.api.Test;
  */
 class DkvSnapshotInstallTest {
 
-  private static final int WRITES = 2000;
+  private static final int WRITES = 250;
   /**
-   * 2,000 of them fill more than two of Ratis's 8 MB log segments: only whole segments are purged. Puts sent
-   * together share log entries, so how many entries that is varies: the writes go on (up to three times as
-   * many) until the leader has purged its first segment, the one the follower's log ends in.
+   * 250 of them fill more than two log segments of 1 MB (the members' {@link RaftMember#SEGMENT_SIZE}; 8 MB by
+   * default): only whole segments are purged. Puts sent together share log entries, so how many entries that is
+   * varies: the writes go on (up to three times as many) until the leader has purged its first segment, the one
+   * the follower's log ends in.
    */
   private static final String VALUE = "x".repeat(10_000);
+  private static final List<String> JVM = java.util.stream.Stream.concat(DkvCluster.TEST_JVM.stream(),
+      java.util.stream.Stream.of("-D" + RaftMember.SEGMENT_SIZE + "=1MB")).toList();
 
   private static ByteSequence bs(String s) {
     return ByteSequence.from(s, StandardCharsets.UTF_8);
@@ -64,7 +68,7 @@ class DkvSnapshotInstallTest {
 
   @Test
   void aFollowerBehindTheLeadersLogCatchesUpByTheSnapshot() throws Exception {
-    try (DkvCluster cluster = DkvCluster.start(3, "--snapshot-count", "100")) {
+    try (DkvCluster cluster = DkvCluster.start(3, JVM, "--snapshot-count", "20")) {
       int leader = cluster.leader();
       int follower = (leader + 1) % 3;
       cluster.kill(follower);
