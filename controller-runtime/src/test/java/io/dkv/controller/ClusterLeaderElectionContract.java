@@ -164,6 +164,8 @@ abstract class ClusterLeaderElectionContract {
       cluster.kill(lonely);
       repairs.add(() -> restart(lonely));
       await().atMost(LEASE.plusSeconds(10)).until(b.manager::isLeader);
+      // the watchdog looks every 10 ms: it may not have seen b lead yet
+      await().atMost(Duration.ofSeconds(1)).until(() -> dog.bLeadsNanos.get() != 0);
       FencingToken now = b.manager.fencingToken().orElseThrow();
       log.info("leadership handed over: a stopped {} ms after the kill of its member, b led {} ms after it",
           ms(a.stoppedNanos.get() - t0), ms(dog.bLeadsNanos.get() - t0));

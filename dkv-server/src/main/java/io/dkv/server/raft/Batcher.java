@@ -51,21 +51,12 @@ final class Batcher<R> {
 
   /** Proposes {@code command}; completes with its answer once applied here. */
   CompletableFuture<ByteString> submit(ByteString command) {
-    return submitAll(List.of(command)).get(0);
-  }
-
-  /** Proposes {@code commands}, queued together in their order; each completes with its answer once applied here. */
-  List<CompletableFuture<ByteString>> submitAll(List<ByteString> commands) {
-    List<CompletableFuture<ByteString>> answers = new ArrayList<>(commands.size());
+    Pending p = new Pending(command, new CompletableFuture<>());
     synchronized (this) {
-      for (ByteString command : commands) {
-        Pending p = new Pending(command, new CompletableFuture<>());
-        queue.add(p);
-        answers.add(p.answer);
-      }
+      queue.add(p);
       sendWhileRoom();
     }
-    return answers;
+    return p.answer;
   }
 
   /**
