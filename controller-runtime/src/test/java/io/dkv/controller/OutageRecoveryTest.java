@@ -39,8 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
  * informer from {@link ListerWatchers#etcd} under a {@link Manager}) both act on a key written right after the
  * server's return within 2 s of it answering again; before the fix gRPC's reconnect backoff (1 s doubling to 120 s)
  * made that 20 s. The server is stopped and restarted on the same port with the same data. The informer logs one
- * WARN for the loss and one INFO for the resume. Run alone with {@code -Dtest=OutageRecoveryTest}; each case takes
- * about a minute; one case runs both at once (most of that minute is the outage). The measured times are printed.
+ * WARN for the loss and one INFO for the resume. Run alone with {@code -Dtest=OutageRecoveryTest}; its one case runs
+ * the dkv-server and the etcd side at once and takes about a minute, most of it the outage. The measured times
+ * are printed.
  */
 class OutageRecoveryTest {
 
@@ -207,7 +208,7 @@ class OutageRecoveryTest {
 
   private void workerAndControllerActWithinTwoSecondsOfTheReturn(String kind, Restartable server)
       throws Exception {
-    String prefix = "jobs-" + kind + "/"; // the two cases run at once: each its own keys and informer log lines
+    String prefix = "jobs-" + kind + "/"; // both sides run at once: each its own keys and informer log lines
     Map<String, Long> workerSaw = new ConcurrentHashMap<>();
     Map<String, Long> controllerSaw = new ConcurrentHashMap<>();
     try (LogCapture reflectorLog = new LogCapture(Class.forName("io.dkv.informer.Reflector"));
