@@ -52,7 +52,8 @@ import java.util.List;
  * {@code HashKVResponse} travel between members only (the corruption checks ask the other members' hashes), and
  * so do an {@code Int64Value} query (a member asks the others whether the member with that id was removed) and
  * its {@code BoolValue} answer, and a {@code StringValue} query (whether the asked member, too, lost word from the
- * leader it names: {@link LeaderLoss}) with a {@code BoolValue} answer.
+ * leader it names: {@link LeaderLoss}) with a {@code BoolValue} answer, and an {@code Empty} query (a follower's
+ * linearizable read asks the leader for its confirmed read index) with an {@code Int64Value} answer.
  */
 final class Commands {
 
@@ -80,7 +81,9 @@ final class Commands {
       com.google.protobuf.Int64Value.getDefaultInstance(), com.google.protobuf.BoolValue.getDefaultInstance(),
       // between members: whether the asked one, too, has not heard from the leader a StringValue names for an
       // election timeout (a BoolValue)
-      com.google.protobuf.StringValue.getDefaultInstance());
+      com.google.protobuf.StringValue.getDefaultInstance(),
+      // between members: a follower asks the leader for its confirmed read index (an Int64Value)
+      com.google.protobuf.Empty.getDefaultInstance());
   private static final List<Class<? extends Message>> TYPES =
       PROTOTYPES.stream().<Class<? extends Message>>map(Message::getClass).toList();
   private static final byte ERROR = (byte) 0x7f;

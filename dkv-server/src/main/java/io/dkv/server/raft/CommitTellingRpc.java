@@ -1,17 +1,21 @@
 package io.dkv.server.raft;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.grpc.GrpcFactory;
 import org.apache.ratis.grpc.server.GrpcLogAppender;
+import org.apache.ratis.proto.RaftProtos.AppendEntriesReplyProto;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.rpc.RpcFactory;
 import org.apache.ratis.rpc.RpcType;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.leader.FollowerInfo;
 import org.apache.ratis.server.leader.LeaderState;
 import org.apache.ratis.server.leader.LogAppender;
+import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLogIOException;
 import org.apache.ratis.util.TimeDuration;
 
@@ -28,6 +32,9 @@ import org.apache.ratis.util.TimeDuration;
  * the followers hear of a leader's death within one interval of each other and of the death itself, so the first
  * to notice finds the others ready to elect it ({@link LeaderLoss}).
  *
+ * <p>The appenders report themselves and their followers' replies to the member's {@link LeaderCheck} (given in
+ * the server's {@link Parameters} under {@link #LEADER_CHECK}), which confirms a leadership for linearizable reads.
+ *
  * <p>Ratis finds a transport by the name in its properties ({@link RpcType#valueOf}: a class name), hence public.
  */
 public final class CommitTellingRpc implements RpcType {
@@ -38,6 +45,8 @@ public final class CommitTellingRpc implements RpcType {
    */
   static final String HEARTBEAT_KEY = "dkv.raft.heartbeat.interval";
   private static final TimeDuration DEFAULT_HEARTBEAT = TimeDuration.valueOf(100, TimeUnit.MILLISECONDS);
+  /** The server's parameter that holds its {@link LeaderCheck}. */
+  static final String LEADER_CHECK = "dkv.raft.leader.check";
 
   /** Ratis creates it by reflection; {@link RaftMember} names it in the members' and clients' properties. */
   public CommitTellingRpc() {}
@@ -53,13 +62,67 @@ public final class CommitTellingRpc implements RpcType {
   }
 
   private static final class Factory extends GrpcFactory {
+    private final LeaderCheck check;
+
     Factory(Parameters parameters) {
       super(parameters);
+      // a Raft client's factory (it makes no appenders) is given no parameters
+      this.check = parameters == null ? null : parameters.get(LEADER_CHECK, LeaderCheck.class);
     }
 
     @Override
     public LogAppender newLogAppender(RaftServer.Division server, LeaderState state, FollowerInfo follower) {
-      return new Appender(server, state, follower);
+      if (check == null) {
+        return new Appender(server, state, follower);
+      }
+      Appender a = new Appender(server, new ReplyTap(state, check), follower);
+      check.appender(a);
+      return a;
+    }
+  }
+
+  /** The leader's state as an appender sees it, telling the {@link LeaderCheck} of every reply it handles. */
+  private record ReplyTap(LeaderState state, LeaderCheck check) implements LeaderState {
+    @Override
+    public void onAppendEntriesReply(LogAppender appender, AppendEntriesReplyProto reply) {
+      state.onAppendEntriesReply(appender, reply);
+      check.replied(appender, reply);
+    }
+
+    @Override
+    public void restart(LogAppender appender) {
+      state.restart(appender);
+    }
+
+    @Override
+    public AppendEntriesRequestProto newAppendEntriesRequestProto(FollowerInfo follower,
+        List<LogEntryProto> entries, TermIndex previous, long callId) {
+      return state.newAppendEntriesRequestProto(follower, entries, previous, callId);
+    }
+
+    @Override
+    public void checkHealth(FollowerInfo follower) {
+      state.checkHealth(follower);
+    }
+
+    @Override
+    public boolean onFollowerTerm(FollowerInfo follower, long followerTerm) {
+      return state.onFollowerTerm(follower, followerTerm);
+    }
+
+    @Override
+    public void onFollowerCommitIndex(FollowerInfo follower, long commitIndex) {
+      state.onFollowerCommitIndex(follower, commitIndex);
+    }
+
+    @Override
+    public void onFollowerSuccessAppendEntries(FollowerInfo follower) {
+      state.onFollowerSuccessAppendEntries(follower);
+    }
+
+    @Override
+    public boolean isFollowerBootstrapping(FollowerInfo follower) {
+      return state.isFollowerBootstrapping(follower);
     }
   }
 

@@ -373,11 +373,19 @@ final class DkvStateMachine extends BaseStateMachine {
     return leaderChanges.get();
   }
 
+  private volatile Runnable leaderChange = () -> {};
+
+  /** Tells {@code r} of every change of leader this member sees (it may have stepped down). */
+  void onLeaderChange(Runnable r) {
+    this.leaderChange = r;
+  }
+
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId leaderId) {
     if (leaderId != null) {
       leaderChanges.incrementAndGet();
     }
+    leaderChange.run();
     Leadership l = leadership;
     if (l != null) {
       l.changed(leaderId);

@@ -42,6 +42,7 @@ import java.util.function.Consumer;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
@@ -90,6 +91,8 @@ public final class RaftMember implements Proposer {
   private static final String META_MEMBER_ID = "memberId";
   private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(30);
   private static final long CLIENT_RETRY_MS = 20;
+  /** How soon a linearizable read's round is tried again while no leader is known, ready or reachable. */
+  private static final long READ_RETRY_MS = 20;
   /**
    * The Raft log's segment size (8MB by default; "1MB" and the like): only whole segments are purged behind a
    * snapshot, so tests of the purge and of snapshot installs use small ones. Not an etcd flag: a system property.
@@ -131,7 +134,11 @@ public final class RaftMember implements Proposer {
   private final Path raftDir;
   private final CompletableFuture<Void> published = new CompletableFuture<>();
   private static final Duration MEMBERSHIP_TIMEOUT = Duration.ofSeconds(30);
-  private final Rounds<Void> readRounds;
+  /** The confirmed read index of a linearizable read's barrier, one round for the reads that came meanwhile. */
+  private final Rounds<Long> readRounds;
+  /** The leader's confirmations ({@link LeaderCheck}), one round for its own reads and the followers' asked. */
+  private final Rounds<Long> leaderRounds;
+  private final LeaderCheck leaderCheck = new LeaderCheck(java.util.concurrent.ForkJoinPool.commonPool());
   private final Batcher<RaftClientReply> batcher;
   private volatile boolean closed;
   /** Completes once this member applied its own removal and it is time to stop ({@link #removed()}). */
@@ -247,6 +254,7 @@ public final class RaftMember implements Proposer {
         .setGroup(group)
         .setProperties(props)
         .setStateMachine(stateMachine)
+        .setParameters(leaderCheckParameter())
         .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
         .build();
     try {
@@ -311,6 +319,8 @@ public final class RaftMember implements Proposer {
     this.leaderLoss = new LeaderLoss(leaderLossRaft, cfg.electionTimeout(), cfg.heartbeatInterval().dividedBy(4),
         retries);
     this.readRounds = new Rounds<>(this::readIndexRound, retries);
+    this.leaderRounds = new Rounds<>(this::confirmedIndex, retries);
+    stateMachine.onLeaderChange(leaderCheck::stepDown);
     this.batcher = new Batcher<>(this::proposeEntry, this::answers, proposals, MAX_ENTRIES_IN_FLIGHT,
         MAX_ENTRY_BYTES);
     log.info("member {} ({}) of cluster {}: peers on {}, {} member(s) in its configuration",
@@ -697,6 +707,11 @@ public final class RaftMember implements Proposer {
     if (m instanceof HashKVRequest h) {
       return CompletableFuture.supplyAsync(() -> hashKv(h.getRevision()), hashes);
     }
+    if (m instanceof com.google.protobuf.Empty) {
+      // a follower's linearizable read asks the leader for its confirmed read index
+      return leaderRounds.join().handle((index, e) -> e == null
+          ? Commands.encode(com.google.protobuf.Int64Value.of(index)) : Commands.encodeError(failure(e).error()));
+    }
     if (Membership.handles(m)) {
       CompletableFuture<com.google.protobuf.Message> answer = isLeader() ? membership.handle(m) : askLeader(m);
       return answer.handle((r, e) -> e == null ? Commands.encode(r) : Commands.encodeError(failure(e).error()));
@@ -1043,34 +1058,76 @@ public final class RaftMember implements Proposer {
       // the only voter: nobody else can commit, so everything committed is in its own log; no round needed
       return stateMachine.applied().await(d.getRaftLog().getLastCommittedIndex());
     }
-    return readRounds.join();
+    return readRounds.join().thenCompose(index -> stateMachine.applied().await(index));
   }
 
-  /** One ReadIndex round, for every linearizable read that joined it (see {@link Rounds}). */
-  private CompletableFuture<Void> readIndexRound() {
-    CompletableFuture<Void> done = new CompletableFuture<>();
+  /** One round for every linearizable read that joined it (see {@link Rounds}): the confirmed read index. */
+  private CompletableFuture<Long> readIndexRound() {
+    CompletableFuture<Long> done = new CompletableFuture<>();
     readIndex(System.nanoTime() + requestTimeout.toNanos(), done);
     return done;
   }
 
-  /** A ReadIndex round; while no leader is known, tried again until {@code deadline}, as etcd's read waits. */
-  private void readIndex(long deadline, CompletableFuture<Void> done) {
+  /**
+   * The read index, confirmed by this member as the leader or asked of the leader; while no leader is known
+   * or ready, tried again until {@code deadline}, as etcd's read waits.
+   */
+  private void readIndex(long deadline, CompletableFuture<Long> done) {
     long left = deadline - System.nanoTime();
     if (closed || left <= 0) {
       done.completeExceptionally((closed ? EtcdError.STOPPED : EtcdError.TIMEOUT).exception());
       return;
     }
-    submit(request(Message.EMPTY, RaftClientRequest.readRequestType()))
-        .orTimeout(left, TimeUnit.NANOSECONDS)
-        .whenComplete((reply, e) -> {
-          if (e == null && reply.isSuccess()) {
-            done.complete(null);
-          } else if (e instanceof TimeoutException || (e != null && e.getCause() instanceof TimeoutException)) {
-            done.completeExceptionally(EtcdError.TIMEOUT.exception());
-          } else {
-            retries.schedule(() -> readIndex(deadline, done), 100, TimeUnit.MILLISECONDS);
-          }
-        });
+    RaftServer.Division d = division();
+    RaftPeerId leader = d.getInfo().getLeaderId();
+    CompletableFuture<Long> index;
+    if (d.getInfo().isLeader()) {
+      index = leaderRounds.join();
+    } else if (leader == null) {
+      index = CompletableFuture.failedFuture(EtcdError.NO_LEADER.exception());
+    } else {
+      // a query answered by the leader's state machine at once (a stale read: no ReadIndex of Ratis's first)
+      Message m = message(Commands.encode(com.google.protobuf.Empty.getDefaultInstance()));
+      index = client.send(c -> c.async().sendStaleRead(m, 0, leader), true).thenApply(reply -> {
+        if (!reply.isSuccess()) {
+          throw new CompletionException(failure(reply.getException()));
+        }
+        return ((com.google.protobuf.Int64Value) decodeAnswer(content(reply))).getValue();
+      });
+    }
+    index.orTimeout(left, TimeUnit.NANOSECONDS).whenComplete((i, e) -> {
+      if (e == null) {
+        done.complete(i);
+      } else if (e instanceof TimeoutException || e.getCause() instanceof TimeoutException) {
+        done.completeExceptionally(EtcdError.TIMEOUT.exception());
+      } else {
+        retries.schedule(() -> readIndex(deadline, done), READ_RETRY_MS, TimeUnit.MILLISECONDS);
+      }
+    });
+  }
+
+  /**
+   * As the leader: the commit index now, once a majority confirmed this member still leads ({@link LeaderCheck});
+   * NOT_LEADER if it does not lead or has not committed an entry of its term yet (until then its commit index
+   * may be behind the cluster's).
+   */
+  private CompletableFuture<Long> confirmedIndex() {
+    RaftServer.Division d = division();
+    if (closed || !d.getInfo().isLeader() || !d.getInfo().isLeaderReady()) {
+      return CompletableFuture.failedFuture(EtcdError.NOT_LEADER.exception());
+    }
+    long index = d.getRaftLog().getLastCommittedIndex();
+    return leaderCheck.confirm(d, requestTimeout.toMillis()).thenApply(v -> index);
+  }
+
+  private static ByteString content(RaftClientReply reply) {
+    return ByteString.copyFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+  }
+
+  private Parameters leaderCheckParameter() {
+    Parameters p = new Parameters();
+    p.put(CommitTellingRpc.LEADER_CHECK, leaderCheck, LeaderCheck.class);
+    return p;
   }
 
   /** Sends {@code query} to the leader's {@link #answerLeaderQueries} handler and returns its answer. */
