@@ -51,12 +51,21 @@ final class Batcher<R> {
 
   /** Proposes {@code command}; completes with its answer once applied here. */
   CompletableFuture<ByteString> submit(ByteString command) {
-    Pending p = new Pending(command, new CompletableFuture<>());
+    return submitAll(List.of(command)).get(0);
+  }
+
+  /** Proposes {@code commands}, queued together in their order; each completes with its answer once applied here. */
+  List<CompletableFuture<ByteString>> submitAll(List<ByteString> commands) {
+    List<CompletableFuture<ByteString>> answers = new ArrayList<>(commands.size());
     synchronized (this) {
-      queue.add(p);
+      for (ByteString command : commands) {
+        Pending p = new Pending(command, new CompletableFuture<>());
+        queue.add(p);
+        answers.add(p.answer);
+      }
       sendWhileRoom();
     }
-    return p.answer;
+    return answers;
   }
 
   /**

@@ -52,8 +52,10 @@ import java.util.List;
  * {@code HashKVResponse} travel between members only (the corruption checks ask the other members' hashes), and
  * so do an {@code Int64Value} query (a member asks the others whether the member with that id was removed) and
  * its {@code BoolValue} answer, and a {@code StringValue} query (whether the asked member, too, lost word from the
- * leader it names: {@link LeaderLoss}) with a {@code BoolValue} answer, and an {@code Empty} query (a follower's
- * linearizable read asks the leader for its confirmed read index) with an {@code Int64Value} answer.
+ * leader it names: {@link LeaderLoss}) with a {@code BoolValue} answer, an {@code Empty} query (a follower's
+ * linearizable read asks the leader for its confirmed read index) with an {@code Int64Value} answer, and a
+ * {@code BytesValue} (a follower's batch of commands for the leader's next entry) with the
+ * {@link #forwardedAnswers} of the leader.
  */
 final class Commands {
 
@@ -83,7 +85,9 @@ final class Commands {
       // election timeout (a BoolValue)
       com.google.protobuf.StringValue.getDefaultInstance(),
       // between members: a follower asks the leader for its confirmed read index (an Int64Value)
-      com.google.protobuf.Empty.getDefaultInstance());
+      com.google.protobuf.Empty.getDefaultInstance(),
+      // between members: a follower's commands (a BytesValue holding their batch) for the leader's next entry
+      com.google.protobuf.BytesValue.getDefaultInstance());
   private static final List<Class<? extends Message>> TYPES =
       PROTOTYPES.stream().<Class<? extends Message>>map(Message::getClass).toList();
   private static final byte ERROR = (byte) 0x7f;
@@ -137,6 +141,22 @@ final class Commands {
       throw new IllegalStateException("undecodable batch of commands", e);
     }
     return parts;
+  }
+
+  /**
+   * The leader's answer to a follower's forwarded commands: the index of an entry this member has applied that
+   * holds them all (an {@code Int64Value}), then each command's answer; always a batch of two parts or more.
+   */
+  static ByteString forwardedAnswers(long appliedIndex, List<ByteString> answers) {
+    List<ByteString> parts = new ArrayList<>(answers.size() + 1);
+    parts.add(encode(com.google.protobuf.Int64Value.of(appliedIndex)));
+    parts.addAll(answers);
+    return batch(parts);
+  }
+
+  /** The applied index of {@link #forwardedAnswers}. */
+  static long forwardedIndex(List<ByteString> parts) {
+    return ((com.google.protobuf.Int64Value) decode(parts.get(0))).getValue();
   }
 
   /** The tagged bytes of an etcd error answer. */
