@@ -2,6 +2,7 @@ package io.dkv.server.apply;
 
 import com.google.protobuf.ByteString;
 import io.dkv.server.mvcc.EtcdError;
+import io.dkv.server.mvcc.Keys;
 import io.dkv.server.mvcc.MvccStore;
 import io.dkv.server.mvcc.RangeResult;
 import io.dkv.server.mvcc.ReadView;
@@ -223,7 +224,7 @@ public final class KvOps {
       if (op.hasRequestDeleteRange()) {
         DeleteRangeRequest d = op.getRequestDeleteRange();
         deletes.add(d);
-        puts.removeIf(k -> covers(d.getKey(), d.getRangeEnd(), k));
+        puts.removeIf(k -> Keys.inRange(d.getKey(), d.getRangeEnd(), k));
         return;
       }
       if (!op.hasRequestPut()) {
@@ -244,22 +245,13 @@ public final class KvOps {
         return true;
       }
       for (DeleteRangeRequest d : deletes) {
-        if (covers(d.getKey(), d.getRangeEnd(), key)) {
+        if (Keys.inRange(d.getKey(), d.getRangeEnd(), key)) {
           return false;
         }
       }
       return !view.range(key, ByteString.EMPTY, 0, 0, false).kvs().isEmpty();
     }
 
-    /** Whether etcd's range [key, end) holds k: an empty end is the key alone, "\0" every key from it. */
-    private static boolean covers(ByteString key, ByteString end, ByteString k) {
-      var order = ByteString.unsignedLexicographicalComparator();
-      if (end.isEmpty()) {
-        return k.equals(key);
-      }
-      boolean toEnd = end.size() == 1 && end.byteAt(0) == 0;
-      return order.compare(k, key) >= 0 && (toEnd || order.compare(k, end) < 0);
-    }
   }
 
   private static void checkRange(ReadView view, RequestOp op) {

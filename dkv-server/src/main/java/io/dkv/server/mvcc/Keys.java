@@ -18,4 +18,18 @@ public final class Keys {
     }
     return ByteString.copyFrom(new byte[] {0});
   }
+
+  /** Whether {@code end} is etcd's "\0": the range runs from its key to the end of the keyspace. */
+  public static boolean isToEnd(ByteString end) {
+    return end.size() == 1 && end.byteAt(0) == 0;
+  }
+
+  /** Whether etcd's range [key, end) holds {@code k}: an empty end is the key alone, "\0" every key from it. */
+  public static boolean inRange(ByteString key, ByteString end, ByteString k) {
+    if (end.isEmpty()) {
+      return k.equals(key);
+    }
+    var order = ByteString.unsignedLexicographicalComparator();
+    return order.compare(k, key) >= 0 && (isToEnd(end) || order.compare(k, end) < 0);
+  }
 }

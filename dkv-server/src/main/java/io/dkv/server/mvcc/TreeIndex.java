@@ -62,7 +62,7 @@ final class TreeIndex {
       return ki == null ? List.of() : List.of(ki);
     }
     NavigableMap<ByteString, KeyIndex> sub;
-    if (end.size() == 1 && end.byteAt(0) == 0) {
+    if (Keys.isToEnd(end)) {
       sub = keys.tailMap(key, true);
     } else if (ByteString.unsignedLexicographicalComparator().compare(key, end) >= 0) {
       return List.of();

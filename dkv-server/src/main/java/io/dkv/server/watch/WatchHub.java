@@ -3,6 +3,7 @@ package io.dkv.server.watch;
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnknownFieldSet;
+import io.dkv.server.mvcc.Keys;
 import io.dkv.server.mvcc.MvccStore;
 import io.etcd.jetcd.api.Event;
 import io.etcd.jetcd.api.ResponseHeader;
@@ -209,7 +210,7 @@ public final class WatchHub implements AutoCloseable {
     ByteString end = c.getRangeEnd();
     long id = unknownVarint(c.getUnknownFields(), CREATE_WATCH_ID_FIELD);
     String error = null;
-    if (!end.isEmpty() && !(end.size() == 1 && end.byteAt(0) == 0)
+    if (!end.isEmpty() && !Keys.isToEnd(end)
         && ByteString.unsignedLexicographicalComparator().compare(c.getKey(), end) >= 0) {
       error = EMPTY_RANGE;
     } else if (id != 0 && stream.watchers.containsKey(id)) {

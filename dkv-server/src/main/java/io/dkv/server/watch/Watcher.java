@@ -1,6 +1,7 @@
 package io.dkv.server.watch;
 
 import com.google.protobuf.ByteString;
+import io.dkv.server.mvcc.Keys;
 import io.etcd.jetcd.api.Event;
 
 /**
@@ -39,19 +40,12 @@ final class Watcher {
   }
 
   boolean isFromKey() {
-    return end.size() == 1 && end.byteAt(0) == 0;
+    return Keys.isToEnd(end);
   }
 
   /** True if {@code k} is in the watched range. */
   boolean covers(ByteString k) {
-    var cmp = ByteString.unsignedLexicographicalComparator();
-    if (end.isEmpty()) {
-      return key.equals(k);
-    }
-    if (cmp.compare(k, key) < 0) {
-      return false;
-    }
-    return isFromKey() || cmp.compare(k, end) < 0;
+    return Keys.inRange(key, end, k);
   }
 
   /** True if the event passes the watcher's filters. */
