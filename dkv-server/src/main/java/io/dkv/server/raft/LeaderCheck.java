@@ -39,8 +39,7 @@ final class LeaderCheck {
   private final Executor completions;
 
   /**
-   * @param completions where a confirmation completes (the reads waiting for it run there): not the appender's
-   *     reply thread, which is Ratis's
+   * @param completions where a confirmation completes (the reads waiting for it run there)
    */
   LeaderCheck(Executor completions) {
     this.completions = completions;

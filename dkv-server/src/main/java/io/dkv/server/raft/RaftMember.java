@@ -140,7 +140,10 @@ public final class RaftMember implements Proposer {
   private final Rounds<Long> readRounds;
   /** The leader's confirmations ({@link LeaderCheck}), one round for its own reads and the followers' asked. */
   private final Rounds<Long> leaderRounds;
-  private final LeaderCheck leaderCheck = new LeaderCheck(java.util.concurrent.ForkJoinPool.commonPool());
+  // completed on the thread of the reply that confirms (Ratis's gRPC executor, as Ratis's own ReadIndex completed):
+  // not the JDK's common pool, whose two threads Ratis's followers need for every append (an embedded cluster's
+  // members share them)
+  private final LeaderCheck leaderCheck = new LeaderCheck(Runnable::run);
   private final Batcher<Committed> batcher;
   private volatile boolean closed;
   /** Completes once this member applied its own removal and it is time to stop ({@link #removed()}). */

@@ -43,14 +43,21 @@ class StaleLeaderReadTest {
         int old = cluster.leader();
         ByteSequence key = bs("k" + round);
         try (Client deposed = Client.builder().endpoints(cluster.endpoint(old)).build()) {
-          deposed.getKVClient().put(key, bs("before")).get(30, TimeUnit.SECONDS);
-          assertEquals("before", value(deposed.getKVClient().get(key).get(30, TimeUnit.SECONDS)));
+          // just after the previous round's election a write may fail ("leader changed"): set up again until done
+          await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+            deposed.getKVClient().put(key, bs("before")).get(5, TimeUnit.SECONDS);
+            return "before".equals(value(deposed.getKVClient().get(key).get(5, TimeUnit.SECONDS)));
+          });
 
           cluster.pause(old);
           int next = newLeader(cluster, old);
-          long written;
+          long[] written = {0};
           try (Client leader = Client.builder().endpoints(cluster.endpoint(next)).build()) {
-            written = leader.getKVClient().put(key, bs("after")).get(30, TimeUnit.SECONDS).getHeader().getRevision();
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+              written[0] = leader.getKVClient().put(key, bs("after")).get(5, TimeUnit.SECONDS).getHeader()
+                  .getRevision();
+              return true;
+            });
           }
           List<CompletableFuture<GetResponse>> sent = new CopyOnWriteArrayList<>();
           AtomicInteger count = new AtomicInteger();
@@ -73,7 +80,7 @@ class StaleLeaderReadTest {
               continue; // a deposed member may refuse a read ("leader changed"): no answer is not a stale one
             }
             answered++;
-            assertEquals("after", value(r), "round " + round + ": a read sent after revision " + written
+            assertEquals("after", value(r), "round " + round + ": a read sent after revision " + written[0]
                 + " was acknowledged saw revision " + r.getKvs().get(0).getModRevision());
           }
           assertTrue(answered > 0, "round " + round + ": no read answered");
